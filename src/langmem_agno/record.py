@@ -1,0 +1,274 @@
+"""The memory record, in Agno's exact field layout, and its conversions.
+
+One :class:`UserMemory` is one fact about one user. Its ten fields, their names
+and types are the ones Agno 3.x reads and writes, so a MongoDB collection or a
+SQLite table can be shared between Agno agents and LangGraph agents.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import unicodedata
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from langmem_agno.errors import InvalidMemoryError
+
+#: Default maximum length of a memory's text, in characters. A memory is one
+#: fact; a long text is almost always a model pasting the conversation.
+DEFAULT_MAX_MEMORY_CHARS = 2_000
+#: Maximum length of one topic tag, in characters.
+MAX_TOPIC_CHARS = 64
+#: Maximum number of topics on one memory.
+MAX_TOPICS = 20
+
+#: The ten fields of a memory, in the order Agno declares its columns.
+MEMORY_FIELDS: tuple[str, ...] = (
+    "memory_id",
+    "memory",
+    "input",
+    "agent_id",
+    "team_id",
+    "user_id",
+    "topics",
+    "feedback",
+    "created_at",
+    "updated_at",
+)
+
+
+def now_epoch_s() -> int:
+    """Return the current time as whole epoch seconds, UTC."""
+    return int(time.time())
+
+
+def new_memory_id() -> str:
+    """Return a fresh memory id, ``str(uuid4())`` as Agno makes them."""
+    return str(uuid.uuid4())
+
+
+def normalize_topics(topics: Sequence[str] | None) -> list[str] | None:
+    """Normalise topic tags: stripped, lowercase, single-spaced, unique, in order.
+
+    Args:
+        topics: Raw tags, or ``None``.
+
+    Returns:
+        The cleaned tags, or ``None`` when ``topics`` is ``None``.
+
+    Raises:
+        InvalidMemoryError: If a tag is not a string, is too long, or there are too many.
+    """
+    if topics is None:
+        return None
+    if isinstance(topics, (str, bytes)) or not isinstance(topics, Sequence):
+        raise InvalidMemoryError(f"topics must be a list of strings, got {topics!r}")
+    cleaned: list[str] = []
+    for raw in topics:
+        if not isinstance(raw, str):
+            raise InvalidMemoryError(f"topic must be a string, got {raw!r}")
+        tag = " ".join(unicodedata.normalize("NFC", raw).split()).lower()
+        if not tag or tag in cleaned:
+            continue
+        if len(tag) > MAX_TOPIC_CHARS:
+            raise InvalidMemoryError(
+                f"topic {tag[:40]!r}... is {len(tag)} characters; the limit is {MAX_TOPIC_CHARS}"
+            )
+        cleaned.append(tag)
+    if len(cleaned) > MAX_TOPICS:
+        raise InvalidMemoryError(f"{len(cleaned)} topics given; the limit is {MAX_TOPICS}")
+    return cleaned
+
+
+def check_memory_text(text: object, max_chars: int | None = DEFAULT_MAX_MEMORY_CHARS) -> str:
+    """Validate a memory's text and return it stripped.
+
+    Args:
+        text: The candidate text.
+        max_chars: The length limit, or ``None`` for none.
+
+    Returns:
+        The stripped text.
+
+    Raises:
+        InvalidMemoryError: If ``text`` is not a string, is empty after stripping, or is too long.
+    """
+    if not isinstance(text, str):
+        raise InvalidMemoryError(f"memory text must be a string, got {type(text).__name__} {text!r:.80}")
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidMemoryError(f"memory text is empty: {text!r:.80}")
+    if max_chars is not None and len(stripped) > max_chars:
+        raise InvalidMemoryError(
+            f"memory text is {len(stripped)} characters ({stripped[:40]!r}...); the limit is {max_chars}"
+        )
+    return stripped
+
+
+def _to_epoch_s(value: Any) -> int | None:
+    """Accept the timestamp forms Agno has written over time: int, float, datetime, ISO string."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidMemoryError(f"timestamp must be epoch seconds, got {value!r}")
+    if isinstance(value, int):
+        # Some writers stored milliseconds; a value past year 33658 in seconds is surely ms.
+        return value // 1000 if value > 10**12 else value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return int(value.timestamp())
+    if isinstance(value, str):
+        try:
+            return _to_epoch_s(datetime.fromisoformat(value))
+        except ValueError:
+            pass
+        try:
+            return int(float(value))
+        except ValueError:
+            pass
+    raise InvalidMemoryError(f"timestamp must be epoch seconds, got {value!r}")
+
+
+class UserMemory(BaseModel):
+    """One fact about one user, in Agno's field layout.
+
+    Attributes:
+        memory_id: ``str(uuid4())``; the logical key everywhere (never MongoDB's ``_id``).
+        memory: The fact, in the third person; non-empty after stripping.
+        topics: Short lowercase tags, or ``None``.
+        input: The user text the memory came from.
+        user_id: The user the fact is about.
+        agent_id: The agent that wrote it.
+        team_id: The team that wrote it.
+        feedback: Free-form feedback on the memory.
+        created_at: Epoch seconds, UTC.
+        updated_at: Epoch seconds, UTC; always written.
+
+    Example:
+        >>> m = UserMemory(memory="Sarah prefers email", topics=["Contact "], user_id="u1")
+        >>> m.topics
+        ['contact']
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, str_strip_whitespace=False)
+
+    memory_id: str = Field(default_factory=new_memory_id, min_length=1, max_length=200)
+    memory: str
+    topics: list[str] | None = None
+    input: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    feedback: str | None = None
+    created_at: int = Field(default_factory=now_epoch_s)
+    updated_at: int | None = None
+
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _check_memory(cls, value: object) -> str:
+        return check_memory_text(value, max_chars=None)
+
+    @field_validator("topics", mode="before")
+    @classmethod
+    def _check_topics(cls, value: object) -> list[str] | None:
+        return normalize_topics(value)  # type: ignore[arg-type]
+
+    @field_validator("created_at", "updated_at", mode="before")
+    @classmethod
+    def _check_time(cls, value: object) -> int | None:
+        return _to_epoch_s(value)
+
+    def model_post_init(self, __context: Any) -> None:
+        """Fill ``updated_at`` from ``created_at``: Agno expects it always written."""
+        if self.updated_at is None:
+            object.__setattr__(self, "updated_at", self.created_at)
+
+    # ------------------------------------------------------------------ MongoDB
+    def to_document(self) -> dict[str, Any]:
+        """Return the MongoDB document Agno's ``MongoDb`` writes: the ten fields, no more."""
+        return {name: getattr(self, name) for name in MEMORY_FIELDS}
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> UserMemory:
+        """Build a memory from a MongoDB document written by us or by Agno.
+
+        Tolerates MongoDB's ``_id``, a missing ``created_at`` (Agno's single-memory
+        upsert does not write it: ``updated_at`` is used instead) and missing
+        optional fields. Unknown keys are ignored, so a document another tool
+        annotated still reads.
+
+        Args:
+            doc: The stored document.
+
+        Returns:
+            The memory.
+
+        Raises:
+            InvalidMemoryError: If the document lacks a usable ``memory_id`` or ``memory``.
+        """
+        data = {name: doc.get(name) for name in MEMORY_FIELDS}
+        if data["created_at"] is None:
+            data["created_at"] = data["updated_at"] if data["updated_at"] is not None else 0
+        return _validated(data, where=f"document {doc.get('memory_id')!r}")
+
+    # ------------------------------------------------------------------ SQLite
+    def to_row(self) -> dict[str, Any]:
+        """Return the SQLite row Agno's ``SqliteDb`` writes.
+
+        ``memory`` and ``topics`` are JSON-encoded, as SQLAlchemy's ``JSON`` type
+        stores them: the text becomes a JSON string literal, quotes included.
+        """
+        row = self.to_document()
+        row["memory"] = json.dumps(self.memory, ensure_ascii=False)
+        row["topics"] = None if self.topics is None else json.dumps(self.topics, ensure_ascii=False)
+        return row
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> UserMemory:
+        """Build a memory from an ``agno_memories`` SQLite row (ours or Agno's).
+
+        Args:
+            row: A mapping of column name to value.
+
+        Returns:
+            The memory.
+
+        Raises:
+            InvalidMemoryError: If the row lacks a usable ``memory_id`` or ``memory``.
+        """
+        data = {name: row[name] if name in row.keys() else None for name in MEMORY_FIELDS}  # noqa: SIM118 - sqlite3.Row has keys() but no __contains__ by name
+        data["memory"] = _json_or_text(data["memory"])
+        if isinstance(data["topics"], str):
+            data["topics"] = _json_or_text(data["topics"])
+        if data["created_at"] is None:
+            data["created_at"] = data["updated_at"] if data["updated_at"] is not None else 0
+        return _validated(data, where=f"row {data['memory_id']!r}")
+
+    def for_agno(self) -> dict[str, Any]:
+        """Return keyword arguments for ``agno.db.schemas.memory.UserMemory(**...)``."""
+        return self.to_document()
+
+
+def _json_or_text(value: Any) -> Any:
+    """Decode a JSON column; a hand-written row may hold plain text instead."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _validated(data: dict[str, Any], *, where: str) -> UserMemory:
+    try:
+        return UserMemory.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidMemoryError(f"cannot read {where}: {exc.errors()[0]['msg']}") from exc

@@ -1,0 +1,480 @@
+"""Memories in MongoDB, in the document layout Agno's ``MongoDb`` uses.
+
+Each operation is written once, as a *plan*: a generator that yields database
+requests (:class:`_Op` values) and receives their results. A sync driver runs
+a plan on a PyMongo ``MongoClient``; an async driver runs the same plan on a
+PyMongo ``AsyncMongoClient`` (or a Motor client), natively, with no thread pool.
+So the sync and async twins share every line of logic and differ only in how
+one request reaches the server.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import re
+import threading
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+
+from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
+from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
+from langmem_agno.stores.base import (
+    SEARCH_SCAN_LIMIT,
+    MemoryFilter,
+    MemoryStore,
+    ScoredMemory,
+    SortOrder,
+    UserStats,
+    rank_by_terms,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_PROJECTION = {"_id": 0, **{f: 1 for f in MEMORY_FIELDS}}
+_INDEX_CONFLICT_CODES = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
+
+
+# ---------------------------------------------------------------- requests
+@dataclass(frozen=True)
+class _Find:
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]] = field(default_factory=list)
+    skip: int = 0
+    limit: int = 0
+    projection: dict[str, int] = field(default_factory=lambda: dict(_PROJECTION))
+
+
+@dataclass(frozen=True)
+class _Count:
+    filter: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _BulkWrite:
+    requests: list[UpdateOne]
+
+
+@dataclass(frozen=True)
+class _FindOneAndSet:
+    filter: dict[str, Any]
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _DeleteMany:
+    filter: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Distinct:
+    key: str
+    filter: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    pipeline: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _CreateIndex:
+    keys: list[tuple[str, int]]
+    name: str
+    unique: bool = False
+
+
+_Op = _Find | _Count | _BulkWrite | _FindOneAndSet | _DeleteMany | _Distinct | _Aggregate | _CreateIndex
+_Plan = Generator[_Op, Any, T]
+
+#: Indexes we need. ``memory_id_1`` has exactly the name and spec Agno uses, so
+#: whichever side creates it first, the other's create is a no-op. The compound
+#: one is ours: "this user's memories, newest first", served without a sort.
+_INDEXES = (
+    _CreateIndex([("memory_id", ASCENDING)], "memory_id_1", unique=True),
+    _CreateIndex([("user_id", ASCENDING), ("updated_at", DESCENDING)], "user_id_1_updated_at_-1"),
+)
+
+
+def _filter_doc(flt: MemoryFilter, ids: Sequence[str] | None = None) -> dict[str, Any]:
+    # Every value here was checked to be a plain string, so nothing a caller
+    # passes can turn into a query operator.
+    doc: dict[str, Any] = {"user_id": flt.user_id}
+    if flt.agent_id is not None:
+        doc["agent_id"] = flt.agent_id
+    if flt.team_id is not None:
+        doc["team_id"] = flt.team_id
+    if flt.topics is not None:
+        doc["topics"] = {"$in": list(flt.topics)}
+    if ids is not None:
+        doc["memory_id"] = {"$in": list(ids)}
+    return doc
+
+
+def _read(docs: Sequence[dict[str, Any]]) -> list[UserMemory]:
+    return [UserMemory.from_document(d) for d in docs]
+
+
+# ---------------------------------------------------------------- plans
+def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
+    user_id = records[0].user_id
+    ids = [r.memory_id for r in records]
+    # Refuse the whole batch before writing anything if an id is another
+    # user's, so a failed batch never lands half-way.
+    taken = yield _Find(
+        {"memory_id": {"$in": ids}, "user_id": {"$ne": user_id}}, projection={"_id": 0, "memory_id": 1}
+    )
+    if taken:
+        raise InvalidMemoryError(f"memory_id {taken[0]['memory_id']!r} is already in use")
+    requests = []
+    for rec in records:
+        doc = rec.to_document()
+        insert = {k: v for k, v in doc.items() if k not in ("memory_id", "user_id")}
+        # Insert-if-absent: a retried add finds its memory and writes nothing.
+        requests.append(
+            UpdateOne({"memory_id": rec.memory_id, "user_id": user_id}, {"$setOnInsert": insert}, upsert=True)
+        )
+    yield _BulkWrite(requests)
+    docs = yield _Find({"memory_id": {"$in": ids}, "user_id": user_id})
+    stored = {m.memory_id: m for m in _read(docs)}
+    return [stored[i] for i in ids]
+
+
+def _find_plan(
+    flt: MemoryFilter, ids: Sequence[str] | None, sort: SortOrder, limit: int | None, offset: int, count: bool
+) -> _Plan[tuple[list[UserMemory], int]]:
+    query = _filter_doc(flt, ids)
+    direction = DESCENDING if sort == "desc" else ASCENDING
+    docs = yield _Find(query, [("updated_at", direction), ("memory_id", direction)], offset, limit or 0)
+    total = (yield _Count(query)) if count else 0
+    return _read(docs), int(total)
+
+
+def _update_plan(memory_id: str, user_id: str, changes: dict[str, Any]) -> _Plan[UserMemory | None]:
+    doc = yield _FindOneAndSet({"memory_id": memory_id, "user_id": user_id}, changes)
+    return None if doc is None else UserMemory.from_document(doc)
+
+
+def _delete_plan(flt: MemoryFilter, ids: Sequence[str] | None) -> _Plan[int]:
+    return int((yield _DeleteMany(_filter_doc(flt, ids))))
+
+
+def _topics_plan(flt: MemoryFilter) -> _Plan[list[str]]:
+    values = yield _Distinct("topics", _filter_doc(flt))
+    return [v for v in values if isinstance(v, str) and v]
+
+
+def _stats_plan(user_id: str | None, limit: int | None, offset: int) -> _Plan[tuple[list[UserStats], int]]:
+    match: dict[str, Any] = {"user_id": user_id} if user_id is not None else {"user_id": {"$type": "string"}}
+    group = [
+        {"$match": match},
+        {"$group": {"_id": "$user_id", "total": {"$sum": 1}, "last": {"$max": "$updated_at"}}},
+    ]
+    page: list[dict[str, Any]] = [{"$sort": {"last": -1, "_id": 1}}]
+    if offset:
+        page.append({"$skip": offset})
+    if limit is not None:
+        page.append({"$limit": limit})
+    rows = yield _Aggregate(group + page)
+    counted = yield _Aggregate([*group, {"$count": "n"}])
+    total = counted[0]["n"] if counted else 0
+    return [UserStats(r["_id"], int(r["total"]), r["last"]) for r in rows], int(total)
+
+
+def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[list[ScoredMemory]]:
+    # re.escape: search text is matched literally, never as a pattern (Agno
+    # passes it to $regex unescaped).
+    alternatives: list[dict[str, Any]] = []
+    for term in terms:
+        pattern = {"$regex": re.escape(term), "$options": "i"}
+        alternatives += [{"memory": pattern}, {"topics": pattern}]
+    query = {**_filter_doc(flt), "$or": alternatives}
+    docs = yield _Find(query, [("updated_at", DESCENDING)], 0, SEARCH_SCAN_LIMIT)
+    return rank_by_terms(_read(docs), terms, limit)
+
+
+# ---------------------------------------------------------------- the store
+class MongoMemoryStore(MemoryStore):
+    """Memories in a MongoDB collection that Agno's ``MongoDb`` reads and writes too.
+
+    Give a URI and the store opens (and later closes) its own clients; or pass
+    clients you already have: a PyMongo ``MongoClient`` for the sync methods, and
+    a PyMongo ``AsyncMongoClient`` (or a Motor client) for the async ones.
+
+    Args:
+        uri: A ``mongodb://`` or ``mongodb+srv://`` connection string.
+        client: An existing sync ``MongoClient``.
+        async_client: An existing ``AsyncMongoClient`` or Motor ``AsyncIOMotorClient``.
+        database: Database name; ``agno`` by default, as Agno's.
+        collection: Collection name; ``agno_memories`` by default (Agno's ``memory_collection``).
+        max_memory_chars: The longest memory text accepted on add and update.
+        timeout_ms: Server selection, connect and socket timeout for clients the store opens.
+        create_indexes: Create the indexes the store relies on, once, on first use.
+
+    Example:
+        >>> store = MongoMemoryStore("mongodb://localhost:27017")  # doctest: +SKIP
+        >>> store.add("Sarah prefers email", user_id="u1")  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        *,
+        client: MongoClient[dict[str, Any]] | None = None,
+        async_client: Any = None,
+        database: str = "agno",
+        collection: str = "agno_memories",
+        max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
+        timeout_ms: int = 5_000,
+        create_indexes: bool = True,
+    ) -> None:
+        super().__init__(max_memory_chars=max_memory_chars)
+        if uri is None and client is None and async_client is None:
+            raise ValueError("MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client")
+        if client is not None and not isinstance(client, MongoClient):
+            raise TypeError(f"client must be a pymongo MongoClient, got {type(client).__name__}")
+        for name, value in (("database", database), ("collection", collection)):
+            if not isinstance(value, str) or not value or "$" in value or "\0" in value:
+                raise InvalidMemoryError(f"{name} name must be a non-empty string without '$', got {value!r}")
+        self.uri = uri
+        self.database = database
+        self.collection = collection
+        self.timeout_ms = timeout_ms
+        self._owns_client = client is None and uri is not None
+        self._owns_async_client = async_client is None and uri is not None
+        self._client: MongoClient[dict[str, Any]] | None = client
+        self._async_client: Any = async_client
+        self._indexes_ready = not create_indexes
+        self._index_lock = threading.Lock()
+        if self._client is None and uri is not None:
+            self._client = MongoClient(uri, **self._client_options())
+
+    def __repr__(self) -> str:
+        return f"MongoMemoryStore(database={self.database!r}, collection={self.collection!r})"
+
+    def _client_options(self) -> dict[str, Any]:
+        return {
+            "serverSelectionTimeoutMS": self.timeout_ms,
+            "connectTimeoutMS": self.timeout_ms,
+            "socketTimeoutMS": max(self.timeout_ms * 4, 20_000),
+            "retryWrites": True,
+            "retryReads": True,
+            "appname": "langmem-agno",
+        }
+
+    @property
+    def is_motor(self) -> bool:
+        """Whether the async client is a Motor client."""
+        return type(self._async_client).__module__.startswith("motor")
+
+    def _where(self) -> str:
+        return f"MongoDB {self.database}.{self.collection}"
+
+    def _sync_collection(self) -> Any:
+        if self._client is None:
+            raise TypeError(
+                "this MongoMemoryStore has only an async client: use the a-prefixed methods, "
+                "or pass client=MongoClient(...) or a uri"
+            )
+        return self._client[self.database][self.collection]
+
+    def _async_collection(self) -> Any:
+        if self._async_client is None:
+            if self.uri is None:
+                raise TypeError(
+                    "this MongoMemoryStore has only a sync client: use the sync methods, "
+                    "or pass async_client=AsyncMongoClient(...) or a uri"
+                )
+            from pymongo import AsyncMongoClient
+
+            self._async_client = AsyncMongoClient(self.uri, **self._client_options())
+        return self._async_client[self.database][self.collection]
+
+    def _translate(self, exc: PyMongoError) -> Exception:
+        if isinstance(exc, DuplicateKeyError) or (
+            isinstance(exc, BulkWriteError)
+            and any(e.get("code") == 11000 for e in exc.details.get("writeErrors", []))
+        ):
+            return InvalidMemoryError(f"{self._where()}: memory_id already in use ({exc})")
+        return StoreUnavailableError(f"{self._where()}: {type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------ drivers
+    def _exec(self, coll: Any, op: _Op) -> Any:
+        if isinstance(op, _Find):
+            cursor = coll.find(op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit)
+            return list(cursor)
+        if isinstance(op, _Count):
+            return coll.count_documents(op.filter)
+        if isinstance(op, _BulkWrite):
+            return coll.bulk_write(op.requests, ordered=False)
+        if isinstance(op, _FindOneAndSet):
+            return coll.find_one_and_update(
+                op.filter, {"$set": op.changes}, projection=_PROJECTION, return_document=ReturnDocument.AFTER
+            )
+        if isinstance(op, _DeleteMany):
+            return coll.delete_many(op.filter).deleted_count
+        if isinstance(op, _Distinct):
+            return coll.distinct(op.key, op.filter)
+        if isinstance(op, _Aggregate):
+            return list(coll.aggregate(op.pipeline))
+        return coll.create_index(op.keys, name=op.name, unique=op.unique)
+
+    async def _aexec(self, coll: Any, op: _Op) -> Any:
+        if isinstance(op, _Find):
+            cursor = coll.find(op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit)
+            return await cursor.to_list(None)
+        if isinstance(op, _Aggregate):
+            # PyMongo's async aggregate is a coroutine; Motor's returns the cursor directly.
+            cursor = coll.aggregate(op.pipeline)
+            if inspect.isawaitable(cursor):
+                cursor = await cursor
+            return await cursor.to_list(None)
+        if isinstance(op, _Count):
+            return await coll.count_documents(op.filter)
+        if isinstance(op, _BulkWrite):
+            return await coll.bulk_write(op.requests, ordered=False)
+        if isinstance(op, _FindOneAndSet):
+            return await coll.find_one_and_update(
+                op.filter, {"$set": op.changes}, projection=_PROJECTION, return_document=ReturnDocument.AFTER
+            )
+        if isinstance(op, _DeleteMany):
+            return (await coll.delete_many(op.filter)).deleted_count
+        if isinstance(op, _Distinct):
+            return await coll.distinct(op.key, op.filter)
+        return await coll.create_index(op.keys, name=op.name, unique=op.unique)
+
+    def _run(self, plan: _Plan[T]) -> T:
+        coll = self._sync_collection()
+        try:
+            self._ensure_indexes(coll)
+            result: Any = None
+            while True:
+                result = self._exec(coll, plan.send(result))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except PyMongoError as exc:
+            raise self._translate(exc) from exc
+
+    async def _arun(self, plan: _Plan[T]) -> T:
+        coll = self._async_collection()
+        try:
+            await self._aensure_indexes(coll)
+            result: Any = None
+            while True:
+                result = await self._aexec(coll, plan.send(result))
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except PyMongoError as exc:
+            raise self._translate(exc) from exc
+
+    def _ensure_indexes(self, coll: Any) -> None:
+        if self._indexes_ready:
+            return
+        with self._index_lock:
+            if not self._indexes_ready:
+                for spec in _INDEXES:
+                    try:
+                        self._exec(coll, spec)
+                    except OperationFailure as exc:
+                        self._index_conflict(spec, exc)
+                self._indexes_ready = True
+
+    async def _aensure_indexes(self, coll: Any) -> None:
+        if self._indexes_ready:
+            return
+        for spec in _INDEXES:
+            try:
+                await self._aexec(coll, spec)
+            except OperationFailure as exc:
+                self._index_conflict(spec, exc)
+        self._indexes_ready = True
+
+    def _index_conflict(self, spec: _CreateIndex, exc: OperationFailure) -> None:
+        # An index of that name with another spec (someone else's) is left
+        # alone: queries still work, only slower, and we never drop a user's index.
+        if exc.code not in _INDEX_CONFLICT_CODES:
+            raise exc
+        logger.warning(
+            "%s: index %s exists with another definition, left as is: %s", self._where(), spec.name, exc
+        )
+
+    def close(self) -> None:
+        """Close the sync client if this store opened it."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the clients this store opened."""
+        self.close()
+        if self._owns_async_client and self._async_client is not None:
+            result = self._async_client.close()
+            if inspect.isawaitable(result):
+                await result
+            self._async_client = None
+
+    # ------------------------------------------------------------ primitives
+    def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
+        return self._run(_insert_plan(records))
+
+    async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
+        return await self._arun(_insert_plan(records))
+
+    def _find(
+        self,
+        flt: MemoryFilter,
+        *,
+        ids: Sequence[str] | None,
+        sort: SortOrder,
+        limit: int | None,
+        offset: int,
+        count: bool,
+    ) -> tuple[list[UserMemory], int]:
+        return self._run(_find_plan(flt, ids, sort, limit, offset, count))
+
+    async def _afind(
+        self,
+        flt: MemoryFilter,
+        *,
+        ids: Sequence[str] | None,
+        sort: SortOrder,
+        limit: int | None,
+        offset: int,
+        count: bool,
+    ) -> tuple[list[UserMemory], int]:
+        return await self._arun(_find_plan(flt, ids, sort, limit, offset, count))
+
+    def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
+        return self._run(_update_plan(memory_id, user_id, changes))
+
+    async def _aupdate(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
+        return await self._arun(_update_plan(memory_id, user_id, changes))
+
+    def _delete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
+        return self._run(_delete_plan(flt, ids))
+
+    async def _adelete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
+        return await self._arun(_delete_plan(flt, ids))
+
+    def _topics(self, flt: MemoryFilter) -> list[str]:
+        return self._run(_topics_plan(flt))
+
+    async def _atopics(self, flt: MemoryFilter) -> list[str]:
+        return await self._arun(_topics_plan(flt))
+
+    def _stats(self, user_id: str | None, limit: int | None, offset: int) -> tuple[list[UserStats], int]:
+        return self._run(_stats_plan(user_id, limit, offset))
+
+    async def _astats(
+        self, user_id: str | None, limit: int | None, offset: int
+    ) -> tuple[list[UserStats], int]:
+        return await self._arun(_stats_plan(user_id, limit, offset))
+
+    def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
+        return self._run(_search_plan(flt, terms, limit))
+
+    async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
+        return await self._arun(_search_plan(flt, terms, limit))

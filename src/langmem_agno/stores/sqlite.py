@@ -1,0 +1,326 @@
+"""The embedded default: memories in a SQLite file, in Agno's ``agno_memories`` layout.
+
+One connection per store, guarded by a lock, so any number of threads may share
+a store and concurrent writers queue instead of failing with "database is
+locked". File databases use WAL, so readers in other processes (an Agno app on
+the same file) are not blocked by our writes. The async twins run the same
+code on a worker thread, so they never block the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
+from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
+from langmem_agno.stores.base import (
+    SEARCH_SCAN_LIMIT,
+    MemoryFilter,
+    MemoryStore,
+    ScoredMemory,
+    SortOrder,
+    UserStats,
+    rank_by_terms,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _ddl(table: str) -> list[str]:
+    # Same columns, types and index names as Agno's SqliteDb, so that either
+    # side can create the table first and the other finds what it expects.
+    return [
+        f"""CREATE TABLE IF NOT EXISTS {table} (
+            memory_id VARCHAR NOT NULL,
+            memory JSON NOT NULL,
+            input VARCHAR,
+            agent_id VARCHAR,
+            team_id VARCHAR,
+            user_id VARCHAR,
+            topics JSON,
+            feedback VARCHAR,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT,
+            PRIMARY KEY (memory_id)
+        )""",
+        f"CREATE INDEX IF NOT EXISTS idx_{table}_user_id ON {table} (user_id)",
+        f"CREATE INDEX IF NOT EXISTS idx_{table}_created_at ON {table} (created_at)",
+        f"CREATE INDEX IF NOT EXISTS idx_{table}_updated_at ON {table} (updated_at)",
+        # Ours: "this user's memories, newest first" without a sort step.
+        f"CREATE INDEX IF NOT EXISTS lma_{table}_user_updated ON {table} (user_id, updated_at)",
+    ]
+
+
+class SQLiteMemoryStore(MemoryStore):
+    """Memories in a SQLite database, readable and writable by Agno's ``SqliteDb``.
+
+    Args:
+        path: A file path, or ``":memory:"`` for a private in-process database.
+        table: The table name (Agno's ``memory_table`` option); ``agno_memories`` by default.
+        max_memory_chars: The longest memory text accepted on add and update.
+        timeout: Seconds to wait for another process's lock on the file.
+
+    Example:
+        >>> store = SQLiteMemoryStore(":memory:")
+        >>> store.add("Sarah prefers email", user_id="u1").memory
+        'Sarah prefers email'
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = "agno.db",
+        *,
+        table: str = "agno_memories",
+        max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
+        timeout: float = 30.0,
+    ) -> None:
+        super().__init__(max_memory_chars=max_memory_chars)
+        if not _TABLE_NAME.match(table):
+            raise InvalidMemoryError(f"table name must be a plain SQL identifier, got {table!r}")
+        self.path = str(path)
+        self.table = table
+        self._lock = threading.RLock()
+        try:
+            if self.path != ":memory:":
+                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                os.path.expanduser(self.path), timeout=timeout, check_same_thread=False, isolation_level=None
+            )
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        self._conn.row_factory = sqlite3.Row
+        with self._tx() as cur:
+            if self.path != ":memory:":
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            for stmt in _ddl(table):
+                cur.execute(stmt)
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"SQLiteMemoryStore({self.path!r}, table={self.table!r})"
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Cursor]:
+        """One transaction under the store's lock: all of it is written, or none."""
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                yield cur
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                if self._conn.in_transaction:
+                    cur.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
+                raise
+            finally:
+                cur.close()
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if not self._closed:
+                self._conn.close()
+                self._closed = True
+
+    # ------------------------------------------------------------ SQL pieces
+    def _where(self, flt: MemoryFilter, ids: Sequence[str] | None = None) -> tuple[str, list[Any]]:
+        clauses = ["user_id = ?"]
+        params: list[Any] = [flt.user_id]
+        if flt.agent_id is not None:
+            clauses.append("agent_id = ?")
+            params.append(flt.agent_id)
+        if flt.team_id is not None:
+            clauses.append("team_id = ?")
+            params.append(flt.team_id)
+        if flt.topics is not None:
+            marks = ",".join("?" * len(flt.topics))
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM json_each({self.table}.topics) WHERE json_each.value IN ({marks}))"
+            )
+            params.extend(flt.topics)
+        if ids is not None:
+            clauses.append(f"memory_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        return " AND ".join(clauses), params
+
+    def _select(
+        self, cur: sqlite3.Cursor, where: str, params: Sequence[Any], tail: str = ""
+    ) -> list[UserMemory]:
+        cols = ", ".join(MEMORY_FIELDS)
+        rows = cur.execute(f"SELECT {cols} FROM {self.table} WHERE {where} {tail}", params).fetchall()
+        return [UserMemory.from_row(r) for r in rows]
+
+    # ------------------------------------------------------------ primitives
+    def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
+        cols = ", ".join(MEMORY_FIELDS)
+        marks = ", ".join("?" * len(MEMORY_FIELDS))
+        with self._tx() as cur:
+            ids = [r.memory_id for r in records]
+            marks_ids = ",".join("?" * len(ids))
+            owners = dict(
+                cur.execute(
+                    f"SELECT memory_id, user_id FROM {self.table} WHERE memory_id IN ({marks_ids})", ids
+                ).fetchall()
+            )
+            for rec in records:
+                if rec.memory_id in owners and owners[rec.memory_id] != rec.user_id:
+                    raise InvalidMemoryError(f"memory_id {rec.memory_id!r} is already in use")
+            fresh = [r for r in records if r.memory_id not in owners]
+            cur.executemany(
+                f"INSERT INTO {self.table} ({cols}) VALUES ({marks})",
+                [tuple(r.to_row()[c] for c in MEMORY_FIELDS) for r in fresh],
+            )
+            stored = {
+                m.memory_id: m
+                for m in self._select(cur, *self._where(MemoryFilter(records[0].user_id or ""), ids))
+            }
+        return [stored[i] for i in ids]
+
+    def _find(
+        self,
+        flt: MemoryFilter,
+        *,
+        ids: Sequence[str] | None,
+        sort: SortOrder,
+        limit: int | None,
+        offset: int,
+        count: bool,
+    ) -> tuple[list[UserMemory], int]:
+        where, params = self._where(flt, ids)
+        direction = "DESC" if sort == "desc" else "ASC"
+        tail = f"ORDER BY updated_at {direction}, memory_id {direction} LIMIT ? OFFSET ?"
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                items = self._select(cur, where, [*params, -1 if limit is None else limit, offset], tail)
+                total = (
+                    cur.execute(f"SELECT COUNT(*) FROM {self.table} WHERE {where}", params).fetchone()[0]
+                    if count
+                    else 0
+                )
+            finally:
+                cur.close()
+        return items, int(total)
+
+    def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
+        # memory and topics are JSON columns, encoded as Agno's SQLAlchemy JSON type does.
+        encoded = {
+            k: json.dumps(v, ensure_ascii=False) if k in ("memory", "topics") else v
+            for k, v in changes.items()
+        }
+        sets = ", ".join(f"{k} = ?" for k in encoded)
+        with self._tx() as cur:
+            cur.execute(
+                f"UPDATE {self.table} SET {sets} WHERE memory_id = ? AND user_id = ?",
+                [*encoded.values(), memory_id, user_id],
+            )
+            if cur.rowcount == 0:
+                return None
+            found = self._select(cur, "memory_id = ? AND user_id = ?", [memory_id, user_id])
+        return found[0] if found else None
+
+    def _delete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
+        where, params = self._where(flt, ids)
+        with self._tx() as cur:
+            cur.execute(f"DELETE FROM {self.table} WHERE {where}", params)
+            return int(cur.rowcount)
+
+    def _topics(self, flt: MemoryFilter) -> list[str]:
+        where, params = self._where(flt)
+        sql = (
+            f"SELECT DISTINCT json_each.value FROM {self.table}, json_each({self.table}.topics) "
+            f"WHERE {where} AND json_valid({self.table}.topics)"
+        )
+        with self._lock:
+            rows = self._conn.execute(sql, params).fetchall()
+        return [r[0] for r in rows if isinstance(r[0], str) and r[0]]
+
+    def _stats(self, user_id: str | None, limit: int | None, offset: int) -> tuple[list[UserStats], int]:
+        where = "user_id = ?" if user_id is not None else "user_id IS NOT NULL"
+        params: list[Any] = [user_id] if user_id is not None else []
+        with self._lock:
+            rows = self._conn.execute(
+                f"SELECT user_id, COUNT(*), MAX(updated_at) FROM {self.table} WHERE {where} "
+                "GROUP BY user_id ORDER BY MAX(updated_at) DESC, user_id LIMIT ? OFFSET ?",
+                [*params, -1 if limit is None else limit, offset],
+            ).fetchall()
+            total = self._conn.execute(
+                f"SELECT COUNT(DISTINCT user_id) FROM {self.table} WHERE {where}", params
+            ).fetchone()[0]
+        return [UserStats(r[0], int(r[1]), r[2]) for r in rows], int(total)
+
+    def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
+        where, params = self._where(flt)
+        # LIKE narrows the candidates in SQL; the ranking is the shared one, so
+        # every backend returns the same order. Terms are bound, never spliced.
+        likes = " OR ".join(
+            "(lower(memory) LIKE ? ESCAPE '\\' OR lower(topics) LIKE ? ESCAPE '\\')" for _ in terms
+        )
+        for term in terms:
+            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params.extend([pattern, pattern])
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                candidates = self._select(
+                    cur,
+                    f"{where} AND ({likes})",
+                    [*params, SEARCH_SCAN_LIMIT],
+                    "ORDER BY updated_at DESC LIMIT ?",
+                )
+            finally:
+                cur.close()
+        return rank_by_terms(candidates, terms, limit)
+
+    # ------------------------------------------------------------ async twins
+    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
+        return await self._in_thread(self._insert, records)
+
+    async def _afind(
+        self,
+        flt: MemoryFilter,
+        *,
+        ids: Sequence[str] | None,
+        sort: SortOrder,
+        limit: int | None,
+        offset: int,
+        count: bool,
+    ) -> tuple[list[UserMemory], int]:
+        return await self._in_thread(
+            self._find, flt, ids=ids, sort=sort, limit=limit, offset=offset, count=count
+        )
+
+    async def _aupdate(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
+        return await self._in_thread(self._update, memory_id, user_id, changes)
+
+    async def _adelete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
+        return await self._in_thread(self._delete, flt, ids)
+
+    async def _atopics(self, flt: MemoryFilter) -> list[str]:
+        return await self._in_thread(self._topics, flt)
+
+    async def _astats(
+        self, user_id: str | None, limit: int | None, offset: int
+    ) -> tuple[list[UserStats], int]:
+        return await self._in_thread(self._stats, user_id, limit, offset)
+
+    async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
+        return await self._in_thread(self._search, flt, terms, limit)

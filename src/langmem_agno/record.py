@@ -245,7 +245,11 @@ class UserMemory(BaseModel):
             InvalidMemoryError: If the row lacks a usable ``memory_id`` or ``memory``.
         """
         data = {name: row[name] if name in row.keys() else None for name in MEMORY_FIELDS}  # noqa: SIM118 - sqlite3.Row has keys() but no __contains__ by name
-        data["memory"] = _json_or_text(data["memory"])
+        decoded = _json_or_text(data["memory"])
+        # A hand-written plain-text row such as 42 or true parses as JSON but is
+        # still the memory's text, so only a decoded string replaces the raw value.
+        if isinstance(decoded, str):
+            data["memory"] = decoded
         if isinstance(data["topics"], str):
             data["topics"] = _json_or_text(data["topics"])
         if data["created_at"] is None:

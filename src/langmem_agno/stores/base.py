@@ -25,6 +25,7 @@ from langmem_agno.record import (
     now_epoch_s,
 )
 from langmem_agno.scope import check_id
+from langmem_agno.secrets_filter import SecretFilter
 
 SortOrder = Literal["asc", "desc"]
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -158,10 +159,31 @@ class MemoryStore(ABC):
 
     Args:
         max_memory_chars: The longest memory text accepted on add and update.
+        secret_filter: Refuse memory text that holds an obvious secret (API key, password,
+            card number). ``True`` (the default) uses :class:`~langmem_agno.secrets_filter.SecretFilter`;
+            ``False`` turns the check off; a ``SecretFilter`` of your own configures it.
     """
 
-    def __init__(self, *, max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS) -> None:
+    def __init__(
+        self,
+        *,
+        max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
+        secret_filter: SecretFilter | bool = True,
+    ) -> None:
         self.max_memory_chars = max_memory_chars
+        if isinstance(secret_filter, bool):
+            secret_filter = SecretFilter(enabled=secret_filter)
+        self.secret_filter = secret_filter
+
+    def check_text(self, text: object) -> str:
+        """Validate memory text as this store would on add or update, and return it stripped.
+
+        Raises:
+            InvalidMemoryError: If it is not a string, is empty, too long, or holds a secret.
+        """
+        stripped = check_memory_text(text, self.max_memory_chars)
+        self.secret_filter.check(stripped)
+        return stripped
 
     # ------------------------------------------------------------ validation
     def _new_record(
@@ -175,12 +197,19 @@ class MemoryStore(ABC):
         input: str | None,
     ) -> UserMemory:
         check_id("user_id", user_id)
+        # Checked here, not left to pydantic: model_copy() below does not
+        # validate, and a mapping such as {"$ne": None} must never reach a query.
+        for name, value in (("agent_id", agent_id), ("team_id", team_id)):
+            if value is not None:
+                check_id(name, value)
+        if input is not None and not isinstance(input, str):
+            raise InvalidMemoryError(f"input must be a string, got {type(input).__name__} {input!r:.80}")
         if isinstance(memory, UserMemory):
             if memory.user_id not in (None, user_id):
                 raise InvalidMemoryError(
                     f"memory {memory.memory_id!r} belongs to user {memory.user_id!r}, not {user_id!r}"
                 )
-            check_memory_text(memory.memory, self.max_memory_chars)
+            self.check_text(memory.memory)
             return memory.model_copy(
                 update={
                     "user_id": user_id,
@@ -188,7 +217,7 @@ class MemoryStore(ABC):
                     "team_id": memory.team_id if team_id is None else team_id,
                 }
             )
-        text = check_memory_text(memory, self.max_memory_chars)
+        text = self.check_text(memory)
         now = now_epoch_s()
         return UserMemory(
             memory=text,
@@ -227,7 +256,7 @@ class MemoryStore(ABC):
         check_id("user_id", user_id)
         changes: dict[str, Any] = {}
         if memory is not None:
-            changes["memory"] = check_memory_text(memory, self.max_memory_chars)
+            changes["memory"] = self.check_text(memory)
         if topics is not None:
             changes["topics"] = normalize_topics(topics)
         for name, value in (("input", input), ("feedback", feedback)):

@@ -23,6 +23,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, 
 
 from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
+from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
     SEARCH_SCAN_LIMIT,
     MemoryFilter,
@@ -63,6 +64,7 @@ class _BulkWrite:
 class _FindOneAndSet:
     filter: dict[str, Any]
     changes: dict[str, Any]
+    return_after: bool = True
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,14 @@ _Plan = Generator[_Op, Any, T]
 
 #: Indexes we need. ``memory_id_1`` has exactly the name and spec Agno uses, so
 #: whichever side creates it first, the other's create is a no-op. The compound
-#: one is ours: "this user's memories, newest first", served without a sort.
+#: one is ours: "this user's memories, newest first" (same-second ties by _id),
+#: served without a sort.
 _INDEXES = (
     _CreateIndex([("memory_id", ASCENDING)], "memory_id_1", unique=True),
-    _CreateIndex([("user_id", ASCENDING), ("updated_at", DESCENDING)], "user_id_1_updated_at_-1"),
+    _CreateIndex(
+        [("user_id", ASCENDING), ("updated_at", DESCENDING), ("_id", DESCENDING)],
+        "user_id_1_updated_at_-1__id_-1",
+    ),
 )
 
 
@@ -149,14 +155,28 @@ def _find_plan(
 ) -> _Plan[tuple[list[UserMemory], int]]:
     query = _filter_doc(flt, ids)
     direction = DESCENDING if sort == "desc" else ASCENDING
-    docs = yield _Find(query, [("updated_at", direction), ("memory_id", direction)], offset, limit or 0)
+    # Timestamps are whole seconds, so ties are common; _id (an ObjectId, rising
+    # with each insert) keeps same-second memories in the order they were written.
+    docs = yield _Find(query, [("updated_at", direction), ("_id", direction)], offset, limit or 0)
     total = (yield _Count(query)) if count else 0
     return _read(docs), int(total)
 
 
 def _update_plan(memory_id: str, user_id: str, changes: dict[str, Any]) -> _Plan[UserMemory | None]:
-    doc = yield _FindOneAndSet({"memory_id": memory_id, "user_id": user_id}, changes)
-    return None if doc is None else UserMemory.from_document(doc)
+    key = {"memory_id": memory_id, "user_id": user_id}
+    # The document as it was, so the state after is ``before + changes``, exactly
+    # what the server applied atomically, with no second read.
+    before = yield _FindOneAndSet(key, changes, return_after=False)
+    if before is None:
+        return None
+    after = {**before, **changes}
+    if before.get("created_at") is None:
+        # Agno's single-memory upsert writes no created_at and readers fall back
+        # to updated_at, which this update moves: pin the value readers saw so far.
+        pinned = UserMemory.from_document(before).created_at
+        yield _FindOneAndSet({**key, "created_at": None}, {"created_at": pinned})
+        after["created_at"] = pinned
+    return UserMemory.from_document(after)
 
 
 def _delete_plan(flt: MemoryFilter, ids: Sequence[str] | None) -> _Plan[int]:
@@ -193,7 +213,7 @@ def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[l
         pattern = {"$regex": re.escape(term), "$options": "i"}
         alternatives += [{"memory": pattern}, {"topics": pattern}]
     query = {**_filter_doc(flt), "$or": alternatives}
-    docs = yield _Find(query, [("updated_at", DESCENDING)], 0, SEARCH_SCAN_LIMIT)
+    docs = yield _Find(query, [("updated_at", DESCENDING), ("_id", DESCENDING)], 0, SEARCH_SCAN_LIMIT)
     return rank_by_terms(_read(docs), terms, limit)
 
 
@@ -212,6 +232,7 @@ class MongoMemoryStore(MemoryStore):
         database: Database name; ``agno`` by default, as Agno's.
         collection: Collection name; ``agno_memories`` by default (Agno's ``memory_collection``).
         max_memory_chars: The longest memory text accepted on add and update.
+        secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
         timeout_ms: Server selection, connect and socket timeout for clients the store opens.
         create_indexes: Create the indexes the store relies on, once, on first use.
 
@@ -229,10 +250,11 @@ class MongoMemoryStore(MemoryStore):
         database: str = "agno",
         collection: str = "agno_memories",
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
+        secret_filter: SecretFilter | bool = True,
         timeout_ms: int = 5_000,
         create_indexes: bool = True,
     ) -> None:
-        super().__init__(max_memory_chars=max_memory_chars)
+        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
         if uri is None and client is None and async_client is None:
             raise ValueError("MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client")
         if client is not None and not isinstance(client, MongoClient):
@@ -313,7 +335,10 @@ class MongoMemoryStore(MemoryStore):
             return coll.bulk_write(op.requests, ordered=False)
         if isinstance(op, _FindOneAndSet):
             return coll.find_one_and_update(
-                op.filter, {"$set": op.changes}, projection=_PROJECTION, return_document=ReturnDocument.AFTER
+                op.filter,
+                {"$set": op.changes},
+                projection=_PROJECTION,
+                return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
             )
         if isinstance(op, _DeleteMany):
             return coll.delete_many(op.filter).deleted_count
@@ -339,7 +364,10 @@ class MongoMemoryStore(MemoryStore):
             return await coll.bulk_write(op.requests, ordered=False)
         if isinstance(op, _FindOneAndSet):
             return await coll.find_one_and_update(
-                op.filter, {"$set": op.changes}, projection=_PROJECTION, return_document=ReturnDocument.AFTER
+                op.filter,
+                {"$set": op.changes},
+                projection=_PROJECTION,
+                return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
             )
         if isinstance(op, _DeleteMany):
             return (await coll.delete_many(op.filter)).deleted_count
@@ -401,6 +429,24 @@ class MongoMemoryStore(MemoryStore):
         logger.warning(
             "%s: index %s exists with another definition, left as is: %s", self._where(), spec.name, exc
         )
+
+    def companion_collection(self, suffix: str, *, use_async: bool = False) -> Any:
+        """Return the collection ``<collection>_<suffix>`` beside the memories (``agno_memories_vectors``).
+
+        Data we keep besides Agno's ten fields (vectors, cursors) lives there,
+        because one extra key in a memory document breaks Agno's readers.
+
+        Args:
+            suffix: The companion's name, a plain word.
+            use_async: Return it on the async client instead of the sync one.
+
+        Returns:
+            A PyMongo (or Motor) collection.
+        """
+        if not re.fullmatch(r"[A-Za-z0-9_]+", suffix):
+            raise InvalidMemoryError(f"companion suffix must be a plain word, got {suffix!r}")
+        coll = self._async_collection() if use_async else self._sync_collection()
+        return coll.database[f"{self.collection}_{suffix}"]
 
     def close(self) -> None:
         """Close the sync client if this store opened it."""

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
+from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
     SEARCH_SCAN_LIMIT,
     MemoryFilter,
@@ -63,6 +64,23 @@ def _ddl(table: str) -> list[str]:
     ]
 
 
+def _search_text(value: object) -> str | None:
+    r"""SQL function ``lma_text``: a JSON column's text, lowercased the way Python does.
+
+    Agno's SQLAlchemy ``JSON`` columns escape non-ASCII (``"Caf\u00e9"``) and
+    SQLite's ``lower()`` folds ASCII only, so a plain ``lower(memory) LIKE`` misses
+    "café" or "École". Decoding first makes every row searchable the same way.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        decoded = value
+    text = decoded if isinstance(decoded, str) else json.dumps(decoded, ensure_ascii=False)
+    return text.lower()
+
+
 class SQLiteMemoryStore(MemoryStore):
     """Memories in a SQLite database, readable and writable by Agno's ``SqliteDb``.
 
@@ -70,6 +88,7 @@ class SQLiteMemoryStore(MemoryStore):
         path: A file path, or ``":memory:"`` for a private in-process database.
         table: The table name (Agno's ``memory_table`` option); ``agno_memories`` by default.
         max_memory_chars: The longest memory text accepted on add and update.
+        secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
         timeout: Seconds to wait for another process's lock on the file.
 
     Example:
@@ -84,9 +103,10 @@ class SQLiteMemoryStore(MemoryStore):
         *,
         table: str = "agno_memories",
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
+        secret_filter: SecretFilter | bool = True,
         timeout: float = 30.0,
     ) -> None:
-        super().__init__(max_memory_chars=max_memory_chars)
+        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
         if not _TABLE_NAME.match(table):
             raise InvalidMemoryError(f"table name must be a plain SQL identifier, got {table!r}")
         self.path = str(path)
@@ -101,10 +121,19 @@ class SQLiteMemoryStore(MemoryStore):
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
-        with self._tx() as cur:
+        self._conn.create_function("lma_text", 1, _search_text, deterministic=True)
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if self.path != ":memory:":
-                cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+                # Outside any transaction: inside one, SQLite silently keeps the old journal mode.
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                # Safe under WAL (a crash loses at most the last commits, never
+                # consistency) and it makes a commit ~10x cheaper than FULL's fsync.
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
+        with self._tx() as cur:
             for stmt in _ddl(table):
                 cur.execute(stmt)
         self._closed = False
@@ -127,6 +156,31 @@ class SQLiteMemoryStore(MemoryStore):
                 if isinstance(exc, sqlite3.OperationalError):
                     raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
                 raise
+            finally:
+                cur.close()
+
+    @contextmanager
+    def companion_cursor(self, *, write: bool = False) -> Iterator[sqlite3.Cursor]:
+        """A cursor on the store's connection, under its lock, for tables kept beside the memories.
+
+        Recall keeps its full-text index and vectors in companion tables of the
+        same database (never extra columns in the memory table); they must share
+        this connection, since a ``":memory:"`` database is private to it.
+
+        Args:
+            write: Run the block as one write transaction (all of it or none).
+
+        Yields:
+            The cursor, valid only inside the block.
+        """
+        if write:
+            with self._tx() as cur:
+                yield cur
+            return
+        with self._lock:
+            cur = self._conn.cursor()
+            try:
+                yield cur
             finally:
                 cur.close()
 
@@ -203,7 +257,9 @@ class SQLiteMemoryStore(MemoryStore):
     ) -> tuple[list[UserMemory], int]:
         where, params = self._where(flt, ids)
         direction = "DESC" if sort == "desc" else "ASC"
-        tail = f"ORDER BY updated_at {direction}, memory_id {direction} LIMIT ? OFFSET ?"
+        # Timestamps are whole seconds, so ties are common; rowid keeps
+        # same-second memories in the order they were written.
+        tail = f"ORDER BY updated_at {direction}, rowid {direction} LIMIT ? OFFSET ?"
         with self._lock:
             cur = self._conn.cursor()
             try:
@@ -269,7 +325,7 @@ class SQLiteMemoryStore(MemoryStore):
         # LIKE narrows the candidates in SQL; the ranking is the shared one, so
         # every backend returns the same order. Terms are bound, never spliced.
         likes = " OR ".join(
-            "(lower(memory) LIKE ? ESCAPE '\\' OR lower(topics) LIKE ? ESCAPE '\\')" for _ in terms
+            "(lma_text(memory) LIKE ? ESCAPE '\\' OR lma_text(topics) LIKE ? ESCAPE '\\')" for _ in terms
         )
         for term in terms:
             pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -281,7 +337,7 @@ class SQLiteMemoryStore(MemoryStore):
                     cur,
                     f"{where} AND ({likes})",
                     [*params, SEARCH_SCAN_LIMIT],
-                    "ORDER BY updated_at DESC LIMIT ?",
+                    "ORDER BY updated_at DESC, rowid DESC LIMIT ?",
                 )
             finally:
                 cur.close()

@@ -1,0 +1,692 @@
+"""Automatic memory: one model call turns new messages into add / update / delete changes.
+
+The flow of one extraction:
+
+1. read the user's existing memories that matter for the new messages (a word
+   search on the new user text plus the few most recent), within a character
+   budget, and show them to the model under short local aliases (``[1] ...``);
+2. make exactly one model call with ``add_memory`` / ``update_memory`` /
+   ``delete_memory`` bound as tools; the tool results are never sent back;
+3. validate every tool call on its own (an unknown alias, a missing argument, an
+   empty or over-long text is rejected with a reason) and apply the valid ones:
+   all adds in one bulk write, then the updates, then the deletes in one write.
+
+The model never sees a real ``memory_id`` and never chooses the scope: aliases
+are mapped back to ids of memories this user owns, and the scope comes from the
+caller (:func:`langmem_agno.scope.resolve_scope`). The model is called before
+anything is written, so a failed or timed-out call leaves the store untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
+from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from langmem_agno.errors import InvalidMemoryError, LangmemAgnoError, MemoryNotFoundError
+from langmem_agno.prompts import (
+    DEFAULT_CAPTURE_INSTRUCTIONS,
+    build_system_prompt,
+    message_text,
+    render_conversation,
+    render_memory_line,
+)
+from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
+from langmem_agno.scope import MemoryScope, resolve_scope
+from langmem_agno.stores.base import MemoryStore, query_terms
+
+logger = logging.getLogger(__name__)
+
+#: Default size, in characters, of the block of existing memories shown to the model.
+DEFAULT_MEMORY_BUDGET_CHARS = 2_500
+#: Longest text of one shown memory; longer ones are cut (an update sends the full new text anyway).
+DEFAULT_SHOWN_MEMORY_CHARS = 300
+#: Longest ``input`` stored on a memory: the user text it came from.
+MAX_INPUT_CHARS = 2_000
+_MAX_QUERY_TERMS = 12
+# Words that match almost every memory and so say nothing about relevance.
+_STOPWORD_TEXT = """
+the and for are but not you your yours with this that these those have has had was were will would
+can could should shall may might must what when where which who whom why how all any each few more most
+other some such only own same than too very just also now then there here about into over under again
+from they them their our ours its his her hers him she he we me my mine i im ive id ill am is be been
+being do does did doing of to in on at by or if as so it an a no yes ok okay please thanks thank hi hello
+user users like want know think get got let lets one
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+class AddMemoryCall(BaseModel):
+    """Store a new fact about the user."""
+
+    model_config = ConfigDict(title="add_memory")
+
+    memory: str = Field(description="The fact, one short sentence in the third person.")
+    topics: list[str] | None = Field(default=None, description="Short lowercase tags, e.g. ['contact'].")
+
+
+class _TargetsMemory(BaseModel):
+    id: str = Field(description="The id shown in brackets before the memory, e.g. '1' for [1].")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        # Models often send the alias as a number.
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+class UpdateMemoryCall(_TargetsMemory):
+    """Replace the text (and optionally the topics) of an existing memory."""
+
+    model_config = ConfigDict(title="update_memory")
+
+    memory: str = Field(description="The full new text of the fact.")
+    topics: list[str] | None = Field(default=None, description="New tags; omit to keep the current ones.")
+
+
+class DeleteMemoryCall(_TargetsMemory):
+    """Delete an existing memory that is wrong or no longer true."""
+
+    model_config = ConfigDict(title="delete_memory")
+
+
+_SCHEMAS: dict[str, type[BaseModel]] = {
+    "add": AddMemoryCall,
+    "update": UpdateMemoryCall,
+    "delete": DeleteMemoryCall,
+}
+_TOOL_NAMES = {"add": "add_memory", "update": "update_memory", "delete": "delete_memory"}
+
+
+class ExtractionError(LangmemAgnoError, RuntimeError):
+    """The extraction model failed, timed out or answered with something other than a message."""
+
+
+@dataclass(frozen=True)
+class RejectedCall:
+    """A tool call that was not applied, and why.
+
+    Attributes:
+        tool: The tool name the model called.
+        args: The arguments it gave.
+        reason: Why the call was rejected.
+    """
+
+    tool: str
+    args: dict[str, Any]
+    reason: str
+
+
+@dataclass
+class ExtractionResult:
+    """What one extraction changed.
+
+    Attributes:
+        user_id: Whose memories were considered.
+        added: Memories created, as stored.
+        updated: Memories changed, as stored after the change.
+        deleted: Memories deleted, as they were before.
+        rejected: Tool calls not applied, each with its reason.
+        error: The model or store failure, when the extraction did not complete.
+        model_called: Whether the model was called (not when there was nothing new).
+        shown_memories: How many existing memories the model was shown.
+    """
+
+    user_id: str
+    added: list[UserMemory] = field(default_factory=list)
+    updated: list[UserMemory] = field(default_factory=list)
+    deleted: list[UserMemory] = field(default_factory=list)
+    rejected: list[RejectedCall] = field(default_factory=list)
+    error: BaseException | None = None
+    model_called: bool = False
+    shown_memories: int = 0
+
+    @property
+    def changed(self) -> bool:
+        """Whether any memory was added, updated or deleted."""
+        return bool(self.added or self.updated or self.deleted)
+
+    @property
+    def ok(self) -> bool:
+        """Whether the extraction completed without a model or store failure."""
+        return self.error is None
+
+
+@dataclass
+class _Plan:
+    """Validated changes, ready to write."""
+
+    adds: list[UserMemory] = field(default_factory=list)
+    updates: list[tuple[UserMemory, str, list[str] | None]] = field(default_factory=list)
+    deletes: list[UserMemory] = field(default_factory=list)
+
+
+@dataclass
+class _Prepared:
+    scope: MemoryScope
+    prompt: list[BaseMessage]
+    aliases: dict[str, UserMemory]
+    input_text: str
+
+
+def search_query(texts: Sequence[str]) -> str:
+    """Turn user text into a short word query: content words only, at most 12.
+
+    Args:
+        texts: The new user messages' texts.
+
+    Returns:
+        The space-joined query words (empty when there is no content word).
+    """
+    terms: list[str] = []
+    for text in texts:
+        for term in query_terms(text):
+            if len(term) > 2 and term not in _STOPWORDS and term not in terms:
+                terms.append(term)
+    return " ".join(terms[:_MAX_QUERY_TERMS])
+
+
+def _alias_of(raw: str) -> str:
+    return raw.strip().strip("[]#").strip()
+
+
+def _first_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
+        parts.append(f"{loc}: {err['msg'].lower()}")
+    return "; ".join(parts)
+
+
+class MemoryManager:
+    """Extracts memories from conversations with one model call and applies them to a store.
+
+    Args:
+        model: Any LangChain chat model that supports tool calling.
+        store: Where the memories live.
+        capture_instructions: What is worth remembering; a general default otherwise.
+        additional_instructions: Appended to the instructions (house rules, language ...).
+        enable_add: Let the model add memories.
+        enable_update: Let the model update memories.
+        enable_delete: Let the model delete memories.
+        memory_budget_chars: Most characters of existing memories shown to the model.
+        shown_memory_chars: Longest text of one shown memory (longer ones are cut).
+        search_limit: How many search hits on the new messages are considered for showing.
+        recent_limit: How many of the most recent memories are considered too.
+        max_memory_chars: Longest memory text accepted from the model; the store's limit by default.
+        timeout: Seconds to wait for the model; ``None`` to wait for ever.
+        raise_on_error: Raise :class:`ExtractionError` on a model failure instead of returning it
+            in :attr:`ExtractionResult.error`.
+        default_user_id: The user when the call names none (see :func:`resolve_scope`).
+        default_agent_id: The agent when the call names none.
+        default_team_id: The team when the call names none.
+
+    Example:
+        >>> from langmem_agno import SQLiteMemoryStore
+        >>> from langmem_agno.scripted import ScriptedChatModel
+        >>> from langchain_core.messages import AIMessage
+        >>> call = {"name": "add_memory", "args": {"memory": "User prefers email"}, "id": "c1"}
+        >>> model = ScriptedChatModel(responses=[AIMessage("", tool_calls=[call])])
+        >>> manager = MemoryManager(model, SQLiteMemoryStore(":memory:"))
+        >>> [m.memory for m in manager.extract(["I prefer email"], user_id="u1").added]
+        ['User prefers email']
+    """
+
+    def __init__(
+        self,
+        model: BaseChatModel,
+        store: MemoryStore,
+        *,
+        capture_instructions: str | None = None,
+        additional_instructions: str | None = None,
+        enable_add: bool = True,
+        enable_update: bool = True,
+        enable_delete: bool = True,
+        memory_budget_chars: int = DEFAULT_MEMORY_BUDGET_CHARS,
+        shown_memory_chars: int = DEFAULT_SHOWN_MEMORY_CHARS,
+        search_limit: int = 20,
+        recent_limit: int = 5,
+        max_memory_chars: int | None = None,
+        timeout: float | None = 60.0,
+        raise_on_error: bool = False,
+        default_user_id: str | None = None,
+        default_agent_id: str | None = None,
+        default_team_id: str | None = None,
+    ) -> None:
+        self.operations = [
+            op for op, on in (("add", enable_add), ("update", enable_update), ("delete", enable_delete)) if on
+        ]
+        if not self.operations:
+            raise ValueError("enable at least one of enable_add, enable_update, enable_delete")
+        for name, value, minimum in (
+            ("memory_budget_chars", memory_budget_chars, 0),
+            ("shown_memory_chars", shown_memory_chars, 20),
+            ("search_limit", search_limit, 0),
+            ("recent_limit", recent_limit, 0),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+        self.model = model
+        self.store = store
+        self.capture_instructions = capture_instructions or DEFAULT_CAPTURE_INSTRUCTIONS
+        self.additional_instructions = additional_instructions
+        self.memory_budget_chars = memory_budget_chars
+        self.shown_memory_chars = shown_memory_chars
+        self.search_limit = search_limit
+        self.recent_limit = recent_limit
+        self.max_memory_chars = (
+            max_memory_chars
+            if max_memory_chars is not None
+            else (store.max_memory_chars or DEFAULT_MAX_MEMORY_CHARS)
+        )
+        self.timeout = timeout
+        self.raise_on_error = raise_on_error
+        self.default_user_id = default_user_id
+        self.default_agent_id = default_agent_id
+        self.default_team_id = default_team_id
+        self._bound = model.bind_tools([convert_to_openai_tool(_SCHEMAS[op]) for op in self.operations])
+
+    # ------------------------------------------------------------ public API
+    def extract(
+        self,
+        messages: Sequence[BaseMessage | str | dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        config: RunnableConfig | None = None,
+        context: Any = None,
+    ) -> ExtractionResult:
+        """Extract memories from ``messages`` (all treated as new) and apply them.
+
+        Args:
+            messages: The new messages: ``BaseMessage`` objects or anything
+                ``convert_to_messages`` accepts (a plain string is a user message).
+            user_id: The user; else taken from ``context`` / ``config`` (DESIGN.md section 2).
+            agent_id: The agent writing the memories.
+            team_id: The team writing the memories.
+            config: The run's config, for the scope.
+            context: A LangGraph runtime context, for the scope.
+
+        Returns:
+            What changed. On a model failure the store is untouched and the error is in
+            :attr:`ExtractionResult.error` (or raised, with ``raise_on_error=True``).
+
+        Raises:
+            MissingUserIdError: If no user id can be found.
+            ExtractionError: On a model failure or timeout, with ``raise_on_error=True``.
+        """
+        scope = self._scope(user_id, agent_id, team_id, config, context)
+        new = self._new_messages(messages)
+        result = ExtractionResult(user_id=scope.user_id)
+        if new is None:
+            return result
+        user_texts, conversation = new
+        query = search_query(user_texts)
+        try:
+            hits = (
+                [h.memory for h in self.store.search(query, limit=self.search_limit, **self._where(scope))]
+                if query and self.search_limit
+                else []
+            )
+            recent = (
+                self.store.list_memories(limit=self.recent_limit, **self._where(scope)).items
+                if self.recent_limit
+                else []
+            )
+        except Exception as exc:
+            return self._failed(result, exc, "reading existing memories")
+        prepared = self._prepare(scope, hits, recent, user_texts, conversation)
+        result.shown_memories = len(prepared.aliases)
+        result.model_called = True
+        try:
+            answer = self._call_model(prepared.prompt)
+        except Exception as exc:
+            return self._failed(result, exc, "calling the model")
+        plan = self._plan(answer, prepared, result)
+        try:
+            self._apply(plan, prepared, result)
+        except Exception as exc:
+            return self._failed(result, exc, "writing memories")
+        return self._done(result)
+
+    async def aextract(
+        self,
+        messages: Sequence[BaseMessage | str | dict[str, Any]],
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        config: RunnableConfig | None = None,
+        context: Any = None,
+    ) -> ExtractionResult:
+        """Async twin of :meth:`extract`."""
+        scope = self._scope(user_id, agent_id, team_id, config, context)
+        new = self._new_messages(messages)
+        result = ExtractionResult(user_id=scope.user_id)
+        if new is None:
+            return result
+        user_texts, conversation = new
+        query = search_query(user_texts)
+        try:
+            hits = (
+                [
+                    h.memory
+                    for h in await self.store.asearch(query, limit=self.search_limit, **self._where(scope))
+                ]
+                if query and self.search_limit
+                else []
+            )
+            recent = (
+                (await self.store.alist_memories(limit=self.recent_limit, **self._where(scope))).items
+                if self.recent_limit
+                else []
+            )
+        except Exception as exc:
+            return self._failed(result, exc, "reading existing memories")
+        prepared = self._prepare(scope, hits, recent, user_texts, conversation)
+        result.shown_memories = len(prepared.aliases)
+        result.model_called = True
+        try:
+            answer = await self._acall_model(prepared.prompt)
+        except Exception as exc:
+            return self._failed(result, exc, "calling the model")
+        plan = self._plan(answer, prepared, result)
+        try:
+            await self._aapply(plan, prepared, result)
+        except Exception as exc:
+            return self._failed(result, exc, "writing memories")
+        return self._done(result)
+
+    # ------------------------------------------------------------ shared steps
+    def scope_for(
+        self,
+        config: RunnableConfig | None = None,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        context: Any = None,
+    ) -> MemoryScope:
+        """Resolve whose memories a call touches, as :meth:`extract` does (DESIGN.md section 2)."""
+        return self._scope(user_id, agent_id, team_id, config, context)
+
+    def _scope(
+        self,
+        user_id: str | None,
+        agent_id: str | None,
+        team_id: str | None,
+        config: RunnableConfig | None,
+        context: Any,
+    ) -> MemoryScope:
+        return resolve_scope(
+            config,
+            user_id=user_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            context=context,
+            default_user_id=self.default_user_id,
+            default_agent_id=self.default_agent_id,
+            default_team_id=self.default_team_id,
+            where="memory extraction",
+        )
+
+    @staticmethod
+    def _where(scope: MemoryScope) -> dict[str, Any]:
+        return {"user_id": scope.user_id, "agent_id": scope.agent_id, "team_id": scope.team_id}
+
+    @staticmethod
+    def _new_messages(
+        messages: Sequence[BaseMessage | str | dict[str, Any]],
+    ) -> tuple[list[str], str] | None:
+        """Return the user texts and the rendered conversation, or ``None`` when the user said nothing."""
+        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
+            raise InvalidMemoryError(
+                f"messages must be a list of messages, got {type(messages).__name__} {messages!r:.80}"
+            )
+        parsed = convert_to_messages(messages)
+        user_texts = [t for t in (message_text(m) for m in parsed if isinstance(m, HumanMessage)) if t]
+        if not user_texts:
+            return None
+        return user_texts, render_conversation(parsed)
+
+    def _prepare(
+        self,
+        scope: MemoryScope,
+        hits: Sequence[UserMemory],
+        recent: Sequence[UserMemory],
+        user_texts: Sequence[str],
+        conversation: str,
+    ) -> _Prepared:
+        aliases: dict[str, UserMemory] = {}
+        lines: list[str] = []
+        used = 0
+        seen: set[str] = set()
+        for memory in (*hits, *recent):
+            if memory.memory_id in seen:
+                continue
+            seen.add(memory.memory_id)
+            alias = str(len(aliases) + 1)
+            line = render_memory_line(alias, memory.memory, memory.topics, self.shown_memory_chars)
+            if used + len(line) + 1 > self.memory_budget_chars:
+                continue
+            used += len(line) + 1
+            aliases[alias] = memory
+            lines.append(line)
+        system = build_system_prompt(
+            capture_instructions=self.capture_instructions,
+            additional_instructions=self.additional_instructions,
+            operations=self.operations,
+            memories_block="\n".join(lines),
+        )
+        prompt: list[BaseMessage] = [
+            SystemMessage(system),
+            HumanMessage("New messages:\n" + conversation),
+        ]
+        input_text = "\n".join(user_texts)[:MAX_INPUT_CHARS]
+        return _Prepared(scope=scope, prompt=prompt, aliases=aliases, input_text=input_text)
+
+    def _plan(self, answer: AIMessage, prepared: _Prepared, result: ExtractionResult) -> _Plan:
+        """Validate every tool call on its own; collect the valid ones, reject the rest with a reason."""
+        plan = _Plan()
+        touched: set[str] = set()
+        shown_texts = {m.memory.casefold(): a for a, m in prepared.aliases.items()}
+        added_texts: set[str] = set()
+        names = {_TOOL_NAMES[op]: op for op in self.operations}
+        for bad in answer.invalid_tool_calls:
+            result.rejected.append(
+                RejectedCall(
+                    tool=bad.get("name") or "",
+                    args={"raw": bad.get("args")},
+                    reason=f"arguments are not valid JSON: {bad.get('error') or 'unparseable'}",
+                )
+            )
+        for call in answer.tool_calls:
+            tool, args = call["name"], dict(call.get("args") or {})
+
+            def reject(reason: str, tool: str = tool, args: dict[str, Any] = args) -> None:
+                result.rejected.append(RejectedCall(tool=tool, args=args, reason=reason))
+
+            op = names.get(tool)
+            if op is None:
+                known = ", ".join(names)
+                reject(f"unknown or disabled tool {tool!r}; the tools are {known}")
+                continue
+            try:
+                parsed = _SCHEMAS[op].model_validate(args)
+            except ValidationError as exc:
+                reject(_first_error(exc))
+                continue
+            try:
+                text = ""
+                if op != "delete":
+                    text = check_memory_text(getattr(parsed, "memory", None), self.max_memory_chars)
+                    # The store's own checks (secrets) run here, per call, so one
+                    # bad call is rejected alone instead of failing the batch write.
+                    self.store.secret_filter.check(text)
+                topics = normalize_topics(getattr(parsed, "topics", None))
+            except InvalidMemoryError as exc:
+                reject(str(exc))
+                continue
+            if op == "add":
+                key = text.casefold()
+                if key in shown_texts:
+                    reject(f"duplicate of existing memory [{shown_texts[key]}]")
+                    continue
+                if key in added_texts:
+                    reject("duplicate of an earlier add_memory call in this reply")
+                    continue
+                added_texts.add(key)
+                plan.adds.append(
+                    UserMemory(
+                        memory=text,
+                        topics=topics,
+                        input=prepared.input_text or None,
+                        user_id=prepared.scope.user_id,
+                        agent_id=prepared.scope.agent_id,
+                        team_id=prepared.scope.team_id,
+                    )
+                )
+                continue
+            alias = _alias_of(getattr(parsed, "id", ""))
+            target = prepared.aliases.get(alias)
+            if target is None:
+                n = len(prepared.aliases)
+                shown = "none were shown" if n == 0 else "[1]" if n == 1 else f"[1] to [{n}]"
+                reject(f"unknown memory id {getattr(parsed, 'id', '')!r}: the ids shown are {shown}")
+                continue
+            if alias in touched:
+                reject(f"memory [{alias}] was already changed by an earlier call in this reply")
+                continue
+            touched.add(alias)
+            if op == "delete":
+                plan.deletes.append(target)
+            elif text == target.memory and (topics is None or topics == target.topics):
+                reject(f"update leaves memory [{alias}] unchanged")
+            else:
+                plan.updates.append((target, text, topics))
+        for rej in result.rejected:
+            logger.info("memory extraction rejected %s(%s): %s", rej.tool, rej.args, rej.reason)
+        return plan
+
+    def _apply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
+        uid, input_text = prepared.scope.user_id, prepared.input_text or None
+        if plan.adds:
+            result.added.extend(self.store.add_many(plan.adds, user_id=uid))
+        for target, text, topics in plan.updates:
+            try:
+                result.updated.append(
+                    self.store.update(
+                        target.memory_id, user_id=uid, memory=text, topics=topics, input=input_text
+                    )
+                )
+            except MemoryNotFoundError as exc:
+                result.rejected.append(_gone("update_memory", exc))
+        if plan.deletes:
+            count = self.store.delete_many([m.memory_id for m in plan.deletes], user_id=uid)
+            self._record_deletes(plan, count, result)
+
+    async def _aapply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
+        uid, input_text = prepared.scope.user_id, prepared.input_text or None
+        if plan.adds:
+            result.added.extend(await self.store.aadd_many(plan.adds, user_id=uid))
+        for target, text, topics in plan.updates:
+            try:
+                result.updated.append(
+                    await self.store.aupdate(
+                        target.memory_id, user_id=uid, memory=text, topics=topics, input=input_text
+                    )
+                )
+            except MemoryNotFoundError as exc:
+                result.rejected.append(_gone("update_memory", exc))
+        if plan.deletes:
+            count = await self.store.adelete_many([m.memory_id for m in plan.deletes], user_id=uid)
+            self._record_deletes(plan, count, result)
+
+    @staticmethod
+    def _record_deletes(plan: _Plan, count: int, result: ExtractionResult) -> None:
+        if count != len(plan.deletes):
+            # Another writer removed some of them between our read and our write.
+            logger.info("memory extraction deleted %d of %d memories", count, len(plan.deletes))
+        result.deleted.extend(plan.deletes)
+
+    def _call_model(self, prompt: list[BaseMessage]) -> AIMessage:
+        if self.timeout is None:
+            return _as_ai_message(self._bound.invoke(prompt, config=_MODEL_CONFIG))
+        # A daemon thread, so a model that never answers cannot hold the interpreter at exit;
+        # the copied context keeps tracing callbacks attached to the caller's run.
+        ctx = contextvars.copy_context()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                box["value"] = ctx.run(self._bound.invoke, prompt, _MODEL_CONFIG)
+            except BaseException as exc:
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="langmem-agno-extraction", daemon=True).start()
+        if not done.wait(self.timeout):
+            raise TimeoutError(f"the extraction model did not answer within {self.timeout} s")
+        if "error" in box:
+            raise box["error"]
+        return _as_ai_message(box["value"])
+
+    async def _acall_model(self, prompt: list[BaseMessage]) -> AIMessage:
+        call = self._bound.ainvoke(prompt, config=_MODEL_CONFIG)
+        if self.timeout is None:
+            return _as_ai_message(await call)
+        try:
+            return _as_ai_message(await asyncio.wait_for(call, self.timeout))
+        except asyncio.TimeoutError as exc:
+            raise TimeoutError(f"the extraction model did not answer within {self.timeout} s") from exc
+
+    def _failed(self, result: ExtractionResult, exc: Exception, step: str) -> ExtractionResult:
+        error = ExtractionError(f"memory extraction for user {result.user_id!r} failed while {step}: {exc}")
+        error.__cause__ = exc
+        logger.warning("%s", error)
+        result.error = error
+        if self.raise_on_error:
+            raise error from exc
+        return result
+
+    @staticmethod
+    def _done(result: ExtractionResult) -> ExtractionResult:
+        logger.debug(
+            "memory extraction for user %r: %d added, %d updated, %d deleted, %d rejected",
+            result.user_id,
+            len(result.added),
+            len(result.updated),
+            len(result.deleted),
+            len(result.rejected),
+        )
+        return result
+
+
+# "nostream" keeps the extraction's tool calls out of a graph's stream_mode="messages" output.
+_MODEL_CONFIG: RunnableConfig = {"run_name": "memory_extraction", "tags": ["nostream", "langmem_agno"]}
+
+
+def _as_ai_message(value: object) -> AIMessage:
+    if not isinstance(value, AIMessage):
+        raise ExtractionError(f"the extraction model returned {type(value).__name__}, not an AIMessage")
+    return value
+
+
+def _gone(tool: str, exc: MemoryNotFoundError) -> RejectedCall:
+    # Deleted by another writer after it was shown to the model.
+    return RejectedCall(tool=tool, args={"memory_id": exc.memory_id}, reason=str(exc))

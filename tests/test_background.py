@@ -1,0 +1,227 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, MessagesState, StateGraph
+
+from langmem_agno import MemoryStore, SQLiteMemoryStore
+from langmem_agno.extraction import MemoryManager
+from langmem_agno.node import MemoryNode, create_memory_node
+from langmem_agno.scripted import ScriptedChatModel
+
+
+def echo_facts(messages: list[BaseMessage]) -> AIMessage:
+    """Add one memory per user line of the conversation it is shown."""
+    lines = str(messages[-1].content).splitlines()
+    calls = [
+        {
+            "name": "add_memory",
+            "args": {"memory": "User said: " + line[6:]},
+            "id": f"c{i}",
+            "type": "tool_call",
+        }
+        for i, line in enumerate(lines)
+        if line.startswith("user: ")
+    ]
+    return AIMessage("", tool_calls=calls)
+
+
+def chat_graph(node: MemoryNode) -> Any:
+    graph = StateGraph(MessagesState)
+    graph.add_node("chat", lambda state: {"messages": [AIMessage("ok")]})
+    graph.add_node("memory", node)
+    graph.add_edge(START, "chat")
+    graph.add_edge("chat", "memory")
+    graph.add_edge("memory", END)
+    return graph.compile(checkpointer=InMemorySaver())
+
+
+def memories(store: MemoryStore, user_id: str) -> set[str]:
+    return {m.memory for m in store.list_memories(user_id=user_id)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+def test_flush_loses_nothing_when_many_turns_are_queued(store_factory: Any, backend: str) -> None:
+    store = store_factory(backend)
+    gate = threading.Event()
+
+    def gated(messages: list[BaseMessage]) -> AIMessage:
+        gate.wait(10)
+        return echo_facts(messages)
+
+    model = ScriptedChatModel(responder=gated)
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    graph = chat_graph(node)
+    expected: dict[str, set[str]] = {"u1": set(), "u2": set()}
+    for turn in range(10):
+        for user in expected:
+            config: RunnableConfig = {"configurable": {"thread_id": f"{user}-t", "user_id": user}}
+            graph.invoke({"messages": [HumanMessage(f"fact {turn} of {user}")]}, config)
+            expected[user].add(f"User said: fact {turn} of {user}")
+    # The node returned at once: the model is still held at the gate, nothing is written.
+    assert store.list_memories(user_id="u1").total == 0
+    assert node.worker is not None and node.worker.pending > 0
+    gate.set()
+    assert node.flush(timeout=30)
+    assert node.errors == []
+    assert len(model.calls) == 20
+    for user, facts in expected.items():
+        assert memories(store, user) == facts
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+async def test_async_background_with_aflush(store_factory: Any, backend: str) -> None:
+    store = store_factory(backend, "async")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    graph = chat_graph(node)
+    for turn in range(8):
+        config: RunnableConfig = {"configurable": {"thread_id": "t", "user_id": "u1"}}
+        await graph.ainvoke({"messages": [HumanMessage(f"fact {turn}")]}, config)
+    assert await node.aflush(timeout=30)
+    assert node.errors == []
+    page = await store.alist_memories(user_id="u1")
+    assert {m.memory for m in page} == {f"User said: fact {t}" for t in range(8)}
+    # Each turn's job saw only its own turn.
+    assert len(model.calls) == 8
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_debounce_merges_quick_turns_of_a_thread_into_one_call(mode: str) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts)
+    # A debounce far longer than the test: only flush() makes the merged job run.
+    node = create_memory_node(MemoryManager(model, store), background=True, debounce_seconds=60)
+    graph = chat_graph(node)
+    turns = ["I like tea", "I like jam", "I like toast"]
+    for text in turns:
+        config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+        if mode == "sync":
+            graph.invoke({"messages": [HumanMessage(text)]}, config)
+        else:
+            await graph.ainvoke({"messages": [HumanMessage(text)]}, config)
+    other = {"configurable": {"thread_id": "t2", "user_id": "u2"}}
+    if mode == "sync":
+        graph.invoke({"messages": [HumanMessage("I like rain")]}, other)
+        assert model.calls == []
+        assert node.flush(timeout=30)
+    else:
+        await graph.ainvoke({"messages": [HumanMessage("I like rain")]}, other)
+        assert model.calls == []
+        assert await node.aflush(timeout=30)
+    assert len(model.calls) == 2
+    merged = next(str(c[-1].content) for c in model.calls if "tea" in str(c[-1].content))
+    assert all(f"user: {t}" in merged for t in turns)
+    assert memories(store, "u1") == {f"User said: {t}" for t in turns}
+    assert memories(store, "u2") == {"User said: I like rain"}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_background_errors_are_kept_and_nothing_is_written(mode: str) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts, error=RuntimeError("quota exceeded"))
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    state = {"messages": [HumanMessage("I like tea")]}
+    if mode == "sync":
+        node.invoke(state, config)
+        assert node.flush(timeout=30)
+    else:
+        await node.ainvoke(state, config)
+        assert await node.aflush(timeout=30)
+    assert len(node.errors) == 1
+    error = node.errors[0]
+    assert error.user_id == "u1" and "quota exceeded" in str(error.error)
+    assert store.list_memories(user_id="u1").total == 0
+
+
+def test_background_errors_raised_by_the_manager_are_kept_too() -> None:
+    model = ScriptedChatModel(error=RuntimeError("boom"))
+    manager = MemoryManager(model, SQLiteMemoryStore(":memory:"), raise_on_error=True)
+    node = create_memory_node(manager, background=True)
+    node.invoke({"messages": [HumanMessage("I like tea")]}, {"configurable": {"user_id": "u1"}})
+    assert node.flush(timeout=30)
+    assert [str(e.error.__cause__) for e in node.errors] == ["boom"]
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
+def test_two_users_in_parallel_never_mix_memories(background: bool, tmp_path: Path) -> None:
+    store = SQLiteMemoryStore(tmp_path / "agno.db")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=background)
+    graph = chat_graph(node)
+
+    def converse(user: str) -> None:
+        for turn in range(15):
+            config: RunnableConfig = {"configurable": {"thread_id": f"{user}-thread", "user_id": user}}
+            graph.invoke({"messages": [HumanMessage(f"{user} fact {turn}")]}, config)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(converse, ["alice", "bob"]))
+    assert node.flush(timeout=30)
+    for user in ("alice", "bob"):
+        assert memories(store, user) == {f"User said: {user} fact {t}" for t in range(15)}
+
+
+def test_pending_work_is_flushed_at_interpreter_exit(tmp_path: Path) -> None:
+    db = tmp_path / "agno.db"
+    script = textwrap.dedent(
+        """
+        import threading
+        from langchain_core.messages import AIMessage, HumanMessage
+        from langmem_agno import SQLiteMemoryStore
+        from langmem_agno.extraction import MemoryManager
+        from langmem_agno.node import create_memory_node
+        from langmem_agno.scripted import ScriptedChatModel
+
+        gate = threading.Event()
+
+        def slow(messages):
+            gate.wait(0.1)
+            fact = str(messages[-1].content).splitlines()[-1].removeprefix("user: ")
+            call = {"name": "add_memory", "args": {"memory": "User said: " + fact}, "id": "c"}
+            return AIMessage("", tool_calls=[call])
+
+        store = SQLiteMemoryStore(DB_PATH)
+        node = create_memory_node(MemoryManager(ScriptedChatModel(responder=slow), store), background=True)
+        for i in range(5):
+            node.invoke({"messages": [HumanMessage(f"fact {i}")]}, {"configurable": {"user_id": "u1"}})
+        assert node.worker.pending > 0
+        # No flush: the interpreter exits with work queued.
+        """
+    ).replace("DB_PATH", repr(str(db)))
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert memories(SQLiteMemoryStore(db), "u1") == {f"User said: fact {i}" for i in range(5)}
+
+
+def test_a_debounced_job_runs_on_its_own_without_flush() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=True, debounce_seconds=0.05)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    node.invoke({"messages": [HumanMessage("I like tea", id="m1")]}, config)
+    assert node.worker is not None
+    finished = threading.Event()
+    # Poll (bounded) instead of flushing: flush would run the job itself.
+    for _ in range(500):
+        if node.worker.results:
+            finished.set()
+            break
+        finished.wait(0.02)
+    assert finished.is_set()
+    assert len(model.calls) == 1
+    assert memories(store, "u1") == {"User said: I like tea"}

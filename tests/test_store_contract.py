@@ -1,0 +1,603 @@
+"""The store contract: every behaviour on every backend (SQLite file and memory, MongoDB), sync and async.
+
+Each test runs once per ``api`` parameter: sync methods, async twins through
+``AsyncMongoClient``, and async twins through Motor. Time is controlled by
+replacing the store's clock, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from conftest import BACKEND_MODES, StoreAPI
+from langmem_agno import (
+    InvalidMemoryError,
+    MemoryNotFoundError,
+    MemoryStore,
+    MongoMemoryStore,
+    SQLiteMemoryStore,
+    UserMemory,
+)
+from langmem_agno.record import MEMORY_FIELDS
+
+T0 = 1_700_000_000
+
+
+class Clock:
+    """A settable stand-in for ``now_epoch_s``."""
+
+    def __init__(self, start: int) -> None:
+        self.now = start
+
+    def __call__(self) -> int:
+        return self.now
+
+    def tick(self, seconds: int = 10) -> int:
+        self.now += seconds
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock(T0)
+    monkeypatch.setattr("langmem_agno.stores.base.now_epoch_s", c)
+    monkeypatch.setattr("langmem_agno.record.now_epoch_s", c)
+    return c
+
+
+@pytest.fixture
+def raw(request: pytest.FixtureRequest) -> Callable[[MemoryStore], list[dict[str, Any]]]:
+    """Read every stored record of a store straight from its database, bypassing the store."""
+
+    def read(store: MemoryStore) -> list[dict[str, Any]]:
+        if isinstance(store, SQLiteMemoryStore):
+            with store._lock:
+                rows = store._conn.execute(f"SELECT * FROM {store.table}").fetchall()
+            return [dict(r) for r in rows]
+        assert isinstance(store, MongoMemoryStore)
+        client = request.getfixturevalue("mongo_client")
+        return list(client[store.database][store.collection].find({}, {"_id": 0}))
+
+    return read
+
+
+async def everything(api: StoreAPI, user_id: str) -> list[UserMemory]:
+    return (await api.list_memories(user_id=user_id, sort="asc")).items
+
+
+# ------------------------------------------------------------------ add / get
+async def test_add_returns_the_stored_record(api: StoreAPI, clock: Clock) -> None:
+    m = await api.add(
+        "  Sarah prefers email  ",
+        user_id="u1",
+        agent_id="a1",
+        team_id="t1",
+        topics=[" Contact ", "EMAIL", "contact"],
+        input="please email me",
+    )
+    assert str(uuid.UUID(m.memory_id)) == m.memory_id
+    assert (m.memory, m.topics, m.input, m.feedback) == (
+        "Sarah prefers email",
+        ["contact", "email"],
+        "please email me",
+        None,
+    )
+    assert (m.user_id, m.agent_id, m.team_id) == ("u1", "a1", "t1")
+    assert m.created_at == m.updated_at == T0
+    assert await api.get(m.memory_id, user_id="u1") == m
+
+
+async def test_get_unknown_id_is_none(api: StoreAPI) -> None:
+    await api.add("x", user_id="u1")
+    assert await api.get("no-such-id", user_id="u1") is None
+
+
+async def test_add_user_memory_object_keeps_its_fields(api: StoreAPI) -> None:
+    given = UserMemory(
+        memory_id="fixed-1",
+        memory="Likes tea",
+        topics=["food"],
+        input="tea please",
+        feedback="good",
+        created_at=T0 - 100,
+        updated_at=T0 - 50,
+        agent_id="a1",
+    )
+    stored = await api.add(given, user_id="u1")
+    assert stored == given.model_copy(update={"user_id": "u1"})
+    assert await api.get("fixed-1", user_id="u1") == stored
+
+
+async def test_readd_same_memory_id_writes_nothing_twice(api: StoreAPI, raw: Any) -> None:
+    first = await api.add(UserMemory(memory_id="m1", memory="Likes tea", created_at=T0), user_id="u1")
+    again = await api.add(UserMemory(memory_id="m1", memory="Likes coffee", created_at=T0 + 5), user_id="u1")
+    assert again == first
+    assert [r["memory_id"] for r in raw(api.store)] == ["m1"]
+    assert (await api.get("m1", user_id="u1")).memory == "Likes tea"
+
+
+async def test_add_many_stores_all_in_order(api: StoreAPI, clock: Clock) -> None:
+    given = ["one", UserMemory(memory_id="two", memory="two", topics=["t"]), "three"]
+    out = await api.add_many(given, user_id="u1")
+    assert [m.memory for m in out] == ["one", "two", "three"]
+    assert out[1].memory_id == "two"
+    assert all(m.user_id == "u1" for m in out)
+    page = await api.list_memories(user_id="u1")
+    assert page.total == 3
+    assert {m.memory_id for m in page} == {m.memory_id for m in out}
+
+
+async def test_add_many_rerun_is_idempotent(api: StoreAPI, raw: Any) -> None:
+    batch = [UserMemory(memory_id=f"m{i}", memory=f"fact {i}", created_at=T0) for i in range(3)]
+    first = await api.add_many(batch, user_id="u1")
+    grown = [*batch, UserMemory(memory_id="m3", memory="fact 3", created_at=T0)]
+    second = await api.add_many(grown, user_id="u1")
+    assert second[:3] == first
+    assert sorted(r["memory_id"] for r in raw(api.store)) == ["m0", "m1", "m2", "m3"]
+
+
+async def test_add_many_with_another_users_id_writes_nothing(api: StoreAPI, raw: Any) -> None:
+    theirs = await api.add(UserMemory(memory_id="shared", memory="u2's fact", created_at=T0), user_id="u2")
+    before = raw(api.store)
+    batch = [
+        UserMemory(memory_id="new-1", memory="a"),
+        UserMemory(memory_id="shared", memory="hijack"),
+        UserMemory(memory_id="new-2", memory="b"),
+    ]
+    with pytest.raises(InvalidMemoryError, match="shared"):
+        await api.add_many(batch, user_id="u1")
+    assert raw(api.store) == before
+    assert await api.get("shared", user_id="u2") == theirs
+    assert (await api.list_memories(user_id="u1")).total == 0
+
+
+async def test_add_many_with_a_bad_item_writes_nothing(api: StoreAPI, raw: Any) -> None:
+    await api.add("kept", user_id="u1")
+    before = raw(api.store)
+    with pytest.raises(InvalidMemoryError, match="empty"):
+        await api.add_many(["fine", "   "], user_id="u1")
+    dup = [UserMemory(memory_id="d", memory="a"), UserMemory(memory_id="d", memory="b")]
+    with pytest.raises(InvalidMemoryError, match="'d' appears twice"):
+        await api.add_many(dup, user_id="u1")
+    assert raw(api.store) == before
+
+
+async def test_add_many_empty_is_a_no_op(api: StoreAPI, raw: Any) -> None:
+    assert await api.add_many([], user_id="u1") == []
+    assert raw(api.store) == []
+
+
+# ------------------------------------------------------------------ list
+async def _seed(api: StoreAPI, clock: Clock) -> list[UserMemory]:
+    out = []
+    for text, agent, team, topics in [
+        ("Lives in Paris", "a1", None, ["home"]),
+        ("Prefers email", "a1", "t1", ["contact"]),
+        ("Has a dog named Rex", "a2", "t1", ["pets", "home"]),
+        ("Allergic to peanuts", None, None, ["health"]),
+    ]:
+        clock.tick()
+        out.append(await api.add(text, user_id="u1", agent_id=agent, team_id=team, topics=topics))
+    clock.tick()
+    await api.add("Other user's fact", user_id="u2", agent_id="a1", topics=["home"])
+    return out
+
+
+async def test_list_sorts_by_updated_at(api: StoreAPI, clock: Clock) -> None:
+    seeded = await _seed(api, clock)
+    desc = await api.list_memories(user_id="u1")
+    assert [m.memory_id for m in desc] == [m.memory_id for m in reversed(seeded)]
+    asc = await api.list_memories(user_id="u1", sort="asc")
+    assert [m.memory_id for m in asc] == [m.memory_id for m in seeded]
+    assert desc.total == asc.total == 4
+
+
+async def test_same_second_memories_keep_the_order_they_were_written(api: StoreAPI, clock: Clock) -> None:
+    written = [(await api.add(f"fact number {i}", user_id="u1")).memory_id for i in range(6)]
+    assert [m.memory_id for m in await api.list_memories(user_id="u1")] == written[::-1]
+    assert [m.memory_id for m in await api.list_memories(user_id="u1", sort="asc")] == written
+    assert [m.memory_id for m in await api.list_memories(user_id="u1", limit=2, page=2)] == written[::-1][2:4]
+    assert [h.memory.memory_id for h in await api.search("fact", user_id="u1")] == written[::-1]
+
+
+async def test_list_filters(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+
+    async def ids(**kw: Any) -> set[str]:
+        page = await api.list_memories(user_id="u1", **kw)
+        assert page.total == len(page.items)
+        return {m.memory_id for m in page}
+
+    assert await ids(agent_id="a1") == {s[0].memory_id, s[1].memory_id}
+    assert await ids(team_id="t1") == {s[1].memory_id, s[2].memory_id}
+    assert await ids(agent_id="a2", team_id="t1") == {s[2].memory_id}
+    assert await ids(topics=[" HOME "]) == {s[0].memory_id, s[2].memory_id}
+    assert await ids(topics=["pets", "health"]) == {s[2].memory_id, s[3].memory_id}
+    assert await ids(topics=["nothing"]) == set()
+    assert await ids(agent_id="a1", topics=["contact"]) == {s[1].memory_id}
+
+
+async def test_list_pages(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    newest_first = [m.memory_id for m in reversed(s)]
+    p = await api.list_memories(user_id="u1", limit=3)
+    assert ([m.memory_id for m in p], p.total, p.limit, p.offset) == (newest_first[:3], 4, 3, 0)
+    p = await api.list_memories(user_id="u1", limit=3, offset=3)
+    assert ([m.memory_id for m in p], p.total) == (newest_first[3:], 4)
+    p = await api.list_memories(user_id="u1", limit=2, page=2)
+    assert ([m.memory_id for m in p], p.offset, p.total) == (newest_first[2:4], 2, 4)
+    p = await api.list_memories(user_id="u1", offset=1, sort="asc")
+    assert [m.memory_id for m in p] == [m.memory_id for m in s[1:]]
+    p = await api.list_memories(user_id="u1", limit=2, page=9)
+    assert (p.items, p.total) == ([], 4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "bad"),
+    [
+        ({"limit": 0}, "limit must be an integer >= 1, got 0"),
+        ({"limit": "5"}, "got '5'"),
+        ({"offset": -1}, "offset must be an integer >= 0, got -1"),
+        ({"page": 2}, "page=2 needs a limit"),
+        ({"page": 0, "limit": 2}, "page must be an integer >= 1, got 0"),
+        ({"sort": "newest"}, "sort must be 'asc' or 'desc', got 'newest'"),
+    ],
+)
+async def test_list_rejects_bad_paging(api: StoreAPI, kwargs: dict[str, Any], bad: str) -> None:
+    with pytest.raises(InvalidMemoryError) as err:
+        await api.list_memories(user_id="u1", **kwargs)
+    assert bad in str(err.value)
+
+
+# ------------------------------------------------------------------ update
+async def test_update_changes_only_given_fields(api: StoreAPI, clock: Clock) -> None:
+    orig = await api.add(
+        UserMemory(
+            memory_id="m1",
+            memory="Lives in Paris",
+            topics=["home"],
+            input="I live in Paris",
+            feedback="accurate",
+            agent_id="a1",
+            team_id="t1",
+            created_at=T0 - 1000,
+            updated_at=T0 - 1000,
+        ),
+        user_id="u1",
+    )
+    clock.tick(60)
+    after = await api.update("m1", user_id="u1", memory="  Lives in Lyon ")
+    assert after == orig.model_copy(update={"memory": "Lives in Lyon", "updated_at": T0 + 60})
+    assert await api.get("m1", user_id="u1") == after
+
+    clock.tick(60)
+    after2 = await api.update("m1", user_id="u1", topics=["City", "home"])
+    assert after2 == after.model_copy(update={"topics": ["city", "home"], "updated_at": T0 + 120})
+
+    after3 = await api.update("m1", user_id="u1", feedback="outdated", input="moved")
+    assert (after3.feedback, after3.input, after3.memory, after3.created_at) == (
+        "outdated",
+        "moved",
+        "Lives in Lyon",
+        T0 - 1000,
+    )
+    cleared = await api.update("m1", user_id="u1", topics=[])
+    assert cleared.topics == []
+    assert (await api.get("m1", user_id="u1")).topics == []
+
+
+async def test_update_moves_memory_to_the_top(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    clock.tick()
+    await api.update(s[0].memory_id, user_id="u1", feedback="seen")
+    newest = (await api.list_memories(user_id="u1", limit=1)).items[0]
+    assert (newest.memory_id, newest.updated_at) == (s[0].memory_id, clock.now)
+
+
+async def test_update_unknown_id_raises_naming_it(api: StoreAPI) -> None:
+    with pytest.raises(MemoryNotFoundError, match=r"'ghost'.*'u1'"):
+        await api.update("ghost", user_id="u1", memory="x")
+
+
+# ------------------------------------------------------------------ delete / clear
+async def test_delete(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    assert await api.delete(s[0].memory_id, user_id="u1") is True
+    assert await api.get(s[0].memory_id, user_id="u1") is None
+    assert await api.delete(s[0].memory_id, user_id="u1") is False
+    assert (await api.list_memories(user_id="u1")).total == 3
+
+
+async def test_delete_many(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    assert await api.delete_many([s[0].memory_id, s[1].memory_id, "ghost"], user_id="u1") == 2
+    assert await api.delete_many([], user_id="u1") == 0
+    assert [m.memory_id for m in await everything(api, "u1")] == [s[2].memory_id, s[3].memory_id]
+    assert (await api.list_memories(user_id="u2")).total == 1
+
+
+async def test_clear_only_that_user(api: StoreAPI, clock: Clock) -> None:
+    await _seed(api, clock)
+    assert await api.clear(user_id="u1") == 4
+    assert (await api.list_memories(user_id="u1")).total == 0
+    assert (await api.list_memories(user_id="u2")).total == 1
+    assert await api.clear(user_id="u1") == 0
+
+
+async def test_clear_one_agent_or_team(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    assert await api.clear(user_id="u1", agent_id="a1") == 2
+    assert {m.memory_id for m in await everything(api, "u1")} == {s[2].memory_id, s[3].memory_id}
+    assert await api.clear(user_id="u1", team_id="t1") == 1
+    assert [m.memory_id for m in await everything(api, "u1")] == [s[3].memory_id]
+    # u2's memory was written by agent a1 too, and is untouched.
+    assert (await api.list_memories(user_id="u2", agent_id="a1")).total == 1
+
+
+# ------------------------------------------------------------------ topics / stats
+async def test_list_topics(api: StoreAPI, clock: Clock) -> None:
+    await _seed(api, clock)
+    await api.add("No topics here", user_id="u1")
+    assert await api.list_topics(user_id="u1") == ["contact", "health", "home", "pets"]
+    assert await api.list_topics(user_id="u1", agent_id="a2") == ["home", "pets"]
+    assert await api.list_topics(user_id="u1", team_id="t1") == ["contact", "home", "pets"]
+    assert await api.list_topics(user_id="nobody") == []
+
+
+async def test_user_stats(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)  # u1 last at T0+40, u2 at T0+50
+    clock.tick()
+    await api.add("third user", user_id="u3")  # T0+60
+    stats, total = await api.user_stats(user_id="u1")
+    assert total == 1
+    assert [(x.user_id, x.total_memories, x.last_memory_updated_at) for x in stats] == [("u1", 4, T0 + 40)]
+
+    stats, total = await api.user_stats()
+    assert total == 3
+    assert [(x.user_id, x.total_memories, x.last_memory_updated_at) for x in stats] == [
+        ("u3", 1, T0 + 60),
+        ("u2", 1, T0 + 50),
+        ("u1", 4, T0 + 40),
+    ]
+    stats, total = await api.user_stats(limit=1, offset=1)
+    assert ([x.user_id for x in stats], total) == (["u2"], 3)
+
+    clock.tick()
+    await api.update(s[0].memory_id, user_id="u1", feedback="x")
+    stats, _ = await api.user_stats(limit=1)
+    assert (stats[0].user_id, stats[0].last_memory_updated_at) == ("u1", clock.now)
+    assert await api.user_stats(user_id="nobody") == ([], 0)
+
+
+# ------------------------------------------------------------------ search
+async def test_search_matches_words_case_insensitively(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    hits = await api.search("EMAIL", user_id="u1")
+    assert [h.memory.memory_id for h in hits] == [s[1].memory_id]
+    assert hits[0].matched_terms == ("email",)
+    prefix = await api.search("pref", user_id="u1")
+    assert [h.memory.memory_id for h in prefix] == [s[1].memory_id]
+    by_topic = await api.search("pets", user_id="u1")
+    assert [h.memory.memory_id for h in by_topic] == [s[2].memory_id]
+    assert await api.search("zebra", user_id="u1") == []
+
+
+async def test_search_ranks_by_terms_matched_then_recency(api: StoreAPI, clock: Clock) -> None:
+    older_two = await api.add("Sarah likes green tea", user_id="u1")
+    clock.tick()
+    one = await api.add("Sarah likes coffee", user_id="u1")
+    clock.tick()
+    newer_one = await api.add("Green is Sarah's colour", user_id="u1")
+    hits = await api.search("green tea", user_id="u1")
+    assert [h.memory.memory_id for h in hits] == [older_two.memory_id, newer_one.memory_id]
+    assert hits[0].score > hits[1].score
+    all_sarah = await api.search("sarah", user_id="u1")
+    assert [h.memory.memory_id for h in all_sarah] == [
+        newer_one.memory_id,
+        one.memory_id,
+        older_two.memory_id,
+    ]
+    assert len(await api.search("sarah", user_id="u1", limit=2)) == 2
+
+
+async def test_search_filters(api: StoreAPI, clock: Clock) -> None:
+    s = await _seed(api, clock)
+    assert [h.memory.memory_id for h in await api.search("home dog paris", user_id="u1", agent_id="a2")] == [
+        s[2].memory_id
+    ]
+    assert [h.memory.memory_id for h in await api.search("paris dog", user_id="u1", topics=["pets"])] == [
+        s[2].memory_id
+    ]
+
+
+async def test_search_finds_non_ascii_words(api: StoreAPI) -> None:
+    m = await api.add("Étudie à l'École Normale", user_id="u1", topics=["Éducation"])
+    assert [h.memory.memory_id for h in await api.search("école", user_id="u1")] == [m.memory_id]
+    assert [h.memory.memory_id for h in await api.search("ÉDUCATION", user_id="u1")] == [m.memory_id]
+
+
+@pytest.mark.parametrize("query", [".*", "%", "%%", "*", "(", "[a-z]+", "$where", "\\", "   "])
+async def test_search_metacharacters_match_nothing(api: StoreAPI, query: str) -> None:
+    await api.add("Sarah prefers email", user_id="u1")
+    await api.add("user_name is sarah_b", user_id="u1")
+    assert await api.search(query, user_id="u1") == []
+
+
+async def test_search_treats_query_literally(api: StoreAPI, raw: Any) -> None:
+    plain = await api.add("Sarah prefers email", user_id="u1")
+    underscore = await api.add("Uses _private names", user_id="u1")
+    assert [h.memory.memory_id for h in await api.search("_", user_id="u1")] == [underscore.memory_id]
+    before = raw(api.store)
+    hits = await api.search("'; DROP TABLE agno_memories; -- email", user_id="u1")
+    assert [h.memory.memory_id for h in hits] == [plain.memory_id]
+    assert hits[0].matched_terms == ("email",)
+    assert raw(api.store) == before
+
+
+async def test_search_rejects_bad_arguments(api: StoreAPI) -> None:
+    with pytest.raises(InvalidMemoryError, match="search query must be a string, got dict"):
+        await api.search({"$regex": ".*"}, user_id="u1")
+    with pytest.raises(InvalidMemoryError, match="limit must be an integer >= 1, got 0"):
+        await api.search("x", user_id="u1", limit=0)
+
+
+# ------------------------------------------------------------------ validation
+INJECTION = {"$ne": None}
+
+
+def _bad_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any], str]]:
+    return [
+        ("add", ("",), {"user_id": "u1"}, "memory text is empty: ''"),
+        ("add", ("   \n",), {"user_id": "u1"}, "memory text is empty"),
+        ("add", (42,), {"user_id": "u1"}, "memory text must be a string, got int 42"),
+        ("add", ("x" * 2001,), {"user_id": "u1"}, "2001 characters"),
+        ("add", ("x",), {"user_id": "u1", "topics": "home"}, "topics must be a list of strings, got 'home'"),
+        ("add", ("x",), {"user_id": "u1", "topics": ["ok", 7]}, "topic must be a string, got 7"),
+        ("add", ("x",), {"user_id": "u1", "topics": ["t" * 65]}, "65 characters; the limit is 64"),
+        ("add", ("x",), {"user_id": "u1", "topics": [f"t{i}" for i in range(21)]}, "21 topics"),
+        ("add", ("x",), {"user_id": INJECTION}, "user_id must be a string, got dict {'$ne': None}"),
+        ("add", ("x",), {"user_id": ""}, "user_id must not be empty"),
+        ("add", ("x",), {"user_id": "u1", "agent_id": INJECTION}, "agent_id must be a string, got dict"),
+        ("add", ("x",), {"user_id": "u1", "team_id": 5}, "team_id must be a string, got int 5"),
+        ("add", ("x",), {"user_id": "u1", "input": 3}, "input must be a string, got int 3"),
+        ("add", (UserMemory(memory="x", user_id="u2"),), {"user_id": "u1"}, "belongs to user 'u2', not 'u1'"),
+        ("add_many", ("abc",), {"user_id": "u1"}, "memories must be a list, got str"),
+        ("get", (INJECTION,), {"user_id": "u1"}, "memory_id must be a string, got dict {'$ne': None}"),
+        ("get", ("m1",), {"user_id": INJECTION}, "user_id must be a string, got dict"),
+        ("list_memories", (), {"user_id": INJECTION}, "user_id must be a string"),
+        ("list_memories", (), {"user_id": "u1", "agent_id": INJECTION}, "agent_id must be a string"),
+        ("list_memories", (), {"user_id": "u1", "topics": [INJECTION]}, "topic must be a string, got {'$ne'"),
+        ("update", (INJECTION,), {"user_id": "u1", "memory": "x"}, "memory_id must be a string"),
+        ("update", ("m1",), {"user_id": INJECTION, "memory": "x"}, "user_id must be a string"),
+        ("update", ("m1",), {"user_id": "u1", "memory": ""}, "memory text is empty"),
+        ("update", ("m1",), {"user_id": "u1", "memory": "y" * 2001}, "2001 characters"),
+        ("update", ("m1",), {"user_id": "u1", "topics": "home"}, "topics must be a list of strings"),
+        ("update", ("m1",), {"user_id": "u1", "feedback": 1}, "feedback must be a string, got 1"),
+        ("delete", (INJECTION,), {"user_id": "u1"}, "memory_id must be a string"),
+        ("delete", ("m1",), {"user_id": INJECTION}, "user_id must be a string"),
+        ("delete_many", ("m1",), {"user_id": "u1"}, "memory_ids must be a list of ids, got 'm1'"),
+        ("delete_many", (["m1", INJECTION],), {"user_id": "u1"}, "memory_id must be a string, got dict"),
+        ("clear", (), {"user_id": INJECTION}, "user_id must be a string"),
+        ("clear", (), {"user_id": "u1", "team_id": INJECTION}, "team_id must be a string"),
+        ("list_topics", (), {"user_id": INJECTION}, "user_id must be a string"),
+        ("user_stats", (), {"user_id": INJECTION}, "user_id must be a string"),
+        ("search", ("x",), {"user_id": INJECTION}, "user_id must be a string"),
+    ]
+
+
+@pytest.mark.parametrize(("method", "args", "kwargs", "message"), _bad_calls())
+async def test_bad_input_is_refused_and_changes_nothing(
+    api: StoreAPI, raw: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], message: str
+) -> None:
+    await api.add(
+        UserMemory(memory_id="m1", memory="Lives in Paris", topics=["home"], created_at=T0), user_id="u1"
+    )
+    await api.add("Other user's fact", user_id="u2")
+    before = raw(api.store)
+    with pytest.raises(InvalidMemoryError) as err:
+        await getattr(api, method)(*args, **kwargs)
+    assert message in str(err.value)
+    assert raw(api.store) == before
+
+
+@pytest.fixture(params=BACKEND_MODES, ids=[f"{b}-{m}" for b, m in BACKEND_MODES])
+async def small_api(request: pytest.FixtureRequest, store_factory: Any) -> Any:
+    backend, mode = request.param
+    store = store_factory(backend, mode, max_memory_chars=20)
+    yield StoreAPI(store, mode)
+    await store.aclose()
+
+
+async def test_max_memory_chars_is_configurable(small_api: StoreAPI, raw: Any) -> None:
+    ok = await small_api.add("x" * 20, user_id="u1")
+    before = raw(small_api.store)
+    with pytest.raises(InvalidMemoryError, match=r"21 characters \('x{21}'\.\.\.\); the limit is 20"):
+        await small_api.add("x" * 21, user_id="u1")
+    with pytest.raises(InvalidMemoryError, match="the limit is 20"):
+        await small_api.add_many([UserMemory(memory="y" * 30)], user_id="u1")
+    with pytest.raises(InvalidMemoryError, match="the limit is 20"):
+        await small_api.update(ok.memory_id, user_id="u1", memory="z" * 21)
+    assert raw(small_api.store) == before
+
+
+async def test_stored_records_have_exactly_the_agno_fields(api: StoreAPI, raw: Any) -> None:
+    await api.add("x", user_id="u1", topics=["t"], input="i")
+    m = (await api.list_memories(user_id="u1")).items[0]
+    await api.update(m.memory_id, user_id="u1", feedback="f")
+    [record] = raw(api.store)
+    assert set(record) == set(MEMORY_FIELDS)
+
+
+# ------------------------------------------------------------------ concurrency
+THREADS, PER_THREAD = 8, 50
+
+
+def _hammer(add: Callable[[int, int], Any]) -> list[BaseException]:
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def work(t: int) -> None:
+        start.wait()
+        for i in range(PER_THREAD):
+            try:
+                add(t, i)
+            except BaseException as exc:  # collected, so the test reports every failure
+                errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return errors
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "sqlite-memory", "mongo"])
+def test_one_store_shared_by_threads(store_factory: Any, backend: str) -> None:
+    store = store_factory(backend, "sync")
+    errors = _hammer(lambda t, i: store.add(f"fact {t}-{i}", user_id=f"u{t % 2}", topics=[f"t{t}"]))
+    assert errors == []
+    texts = {m.memory for u in ("u0", "u1") for m in store.list_memories(user_id=u)}
+    assert texts == {f"fact {t}-{i}" for t in range(THREADS) for i in range(PER_THREAD)}
+
+
+def test_stores_opened_per_thread_on_one_sqlite_file(tmp_path: Any) -> None:
+    """Each thread opens its own store on the same file, all at once, and writes."""
+    path = tmp_path / "shared.db"
+    local = threading.local()
+    opened: list[SQLiteMemoryStore] = []
+
+    def add(t: int, i: int) -> None:
+        if not hasattr(local, "store"):
+            local.store = SQLiteMemoryStore(path)
+            opened.append(local.store)
+        local.store.add(f"fact {t}-{i}", user_id="u1")
+
+    try:
+        errors = _hammer(add)
+        assert errors == []
+        assert len(opened) == THREADS
+        page = opened[0].list_memories(user_id="u1")
+        assert page.total == THREADS * PER_THREAD
+        assert {m.memory for m in page} == {
+            f"fact {t}-{i}" for t in range(THREADS) for i in range(PER_THREAD)
+        }
+    finally:
+        for store in opened:
+            store.close()
+
+
+async def test_many_concurrent_async_adds(api: StoreAPI) -> None:
+    n = 60
+    added = await asyncio.gather(*(api.add(f"fact {i}", user_id=f"u{i % 3}") for i in range(n)))
+    assert len({m.memory_id for m in added}) == n
+    totals = [(await api.list_memories(user_id=f"u{k}")).total for k in range(3)]
+    assert totals == [20, 20, 20]
+    found = await asyncio.gather(*(api.get(m.memory_id, user_id=m.user_id) for m in added))
+    assert found == list(added)

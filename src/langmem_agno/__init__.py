@@ -14,6 +14,13 @@ from langmem_agno.errors import (
 )
 from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, RejectedCall
 from langmem_agno.node import MemoryNode, create_memory_node
+from langmem_agno.prompting import (
+    MemoryInjector,
+    create_memory_injection_node,
+    create_memory_prompt,
+    render_memories,
+)
+from langmem_agno.recall import MemoryRetriever
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.scripted import ScriptedChatModel
@@ -48,10 +55,12 @@ __all__ = [
     "InvalidMemoryError",
     "LangmemAgnoError",
     "MemoryFilter",
+    "MemoryInjector",
     "MemoryManager",
     "MemoryNode",
     "MemoryNotFoundError",
     "MemoryPage",
+    "MemoryRetriever",
     "MemoryScope",
     "MemoryStore",
     "MemoryTool",
@@ -68,7 +77,10 @@ __all__ = [
     "UserMemory",
     "UserStats",
     "__version__",
+    "create_memory_injection_node",
     "create_memory_node",
+    "create_memory_prompt",
     "create_memory_tools",
+    "render_memories",
     "resolve_scope",
 ]

@@ -1,0 +1,146 @@
+"""What recall needs from a store beyond the MemoryStore interface, sync and async.
+
+A :class:`RecallIndex` ranks one user's memories lexically and keeps their
+vectors. The base class works over any :class:`MemoryStore`: it ranks in the
+process and keeps vectors in memory only. The SQLite and MongoDB subclasses
+keep a full-text index and vectors in companion tables or collections, and
+MongoDB can rank in the server with Atlas ``$vectorSearch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import weakref
+from collections.abc import Sequence
+
+from langmem_agno.lexical import rank_in_process
+from langmem_agno.record import UserMemory
+from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
+from langmem_agno.vectors import StoredVector, Vector
+
+#: How many of a user's memories (newest first) the in-process paths rank.
+#: Bounded so one prolific user cannot make every turn load everything.
+CANDIDATE_LIMIT = 20_000
+
+
+class RecallIndex:
+    """Lexical ranking and vector keeping for one store; this base class works for any store.
+
+    Args:
+        store: The memory store.
+        candidate_limit: How many of a user's memories the in-process paths look at.
+    """
+
+    #: Whether :meth:`lexical` needs the user's memories handed in (ranks in the process).
+    lexical_in_process = True
+
+    def __init__(self, store: MemoryStore, *, candidate_limit: int = CANDIDATE_LIMIT) -> None:
+        self.store = store
+        self.candidate_limit = candidate_limit
+        self._vectors: dict[tuple[str, str], dict[str, StoredVector]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ candidates
+    def candidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
+        """Return the user's memories matching ``flt``, newest first, and whether that is all of them."""
+        page = self.store.list_memories(
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return page.items, page.total <= len(page.items)
+
+    async def acandidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
+        """Async twin of :meth:`candidates`."""
+        page = await self.store.alist_memories(
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return page.items, page.total <= len(page.items)
+
+    # ------------------------------------------------------------ lexical
+    def lexical(
+        self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None
+    ) -> list[ScoredMemory]:
+        """Rank by BM25, best first; in-process over ``candidates``."""
+        return rank_in_process(candidates or [], query, limit)
+
+    async def alexical(
+        self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None
+    ) -> list[ScoredMemory]:
+        """Async twin of :meth:`lexical`; CPU work goes to a thread so the loop stays free."""
+        return await asyncio.to_thread(self.lexical, flt, query, limit, candidates)
+
+    # ------------------------------------------------------------ vectors
+    def load_vectors(
+        self, user_id: str, model: str, memory_ids: Sequence[str], complete: bool
+    ) -> dict[str, StoredVector]:
+        """Return the stored vectors of these memories.
+
+        When ``complete`` (``memory_ids`` is every memory the user has), vectors
+        of memories that no longer exist are dropped.
+        """
+        with self._lock:
+            mine = self._vectors.setdefault((user_id, model), {})
+            if complete:
+                for gone in set(mine) - set(memory_ids):
+                    del mine[gone]
+            return {i: mine[i] for i in memory_ids if i in mine}
+
+    async def aload_vectors(
+        self, user_id: str, model: str, memory_ids: Sequence[str], complete: bool
+    ) -> dict[str, StoredVector]:
+        """Async twin of :meth:`load_vectors`."""
+        return self.load_vectors(user_id, model, memory_ids, complete)
+
+    def save_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+        """Store (or replace) vectors, keyed by memory id and model."""
+        with self._lock:
+            self._vectors.setdefault((user_id, model), {}).update(rows)
+
+    async def asave_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+        """Async twin of :meth:`save_vectors`."""
+        self.save_vectors(user_id, model, rows)
+
+    def server_dense(
+        self, flt: MemoryFilter, query: Vector, model: str, limit: int
+    ) -> list[ScoredMemory] | None:
+        """Rank by vector similarity in the database, or return ``None`` where it cannot."""
+        return None
+
+    async def aserver_dense(
+        self, flt: MemoryFilter, query: Vector, model: str, limit: int
+    ) -> list[ScoredMemory] | None:
+        """Async twin of :meth:`server_dense`."""
+        return None
+
+
+_INDEXES: weakref.WeakKeyDictionary[MemoryStore, RecallIndex] = weakref.WeakKeyDictionary()
+_INDEXES_LOCK = threading.Lock()
+
+
+def recall_index(store: MemoryStore) -> RecallIndex:
+    """Return the recall index of ``store``, one per store, built on first use."""
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(store)
+        if index is None:
+            # Imported here: each backend module imports this one for the base class.
+            from langmem_agno.stores.mongo import MongoMemoryStore
+            from langmem_agno.stores.recall_mongo import MongoRecallIndex
+            from langmem_agno.stores.recall_sqlite import SQLiteRecallIndex
+            from langmem_agno.stores.sqlite import SQLiteMemoryStore
+
+            if isinstance(store, SQLiteMemoryStore):
+                index = SQLiteRecallIndex(store)
+            elif isinstance(store, MongoMemoryStore):
+                index = MongoRecallIndex(store)
+            else:
+                index = RecallIndex(store)
+            _INDEXES[store] = index
+        return index

@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import json
 import logging
 import threading
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +45,8 @@ from langmem_agno.prompts import (
 )
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
-from langmem_agno.stores.base import MemoryStore, query_terms
+from langmem_agno.stores.base import MemoryFilter, MemoryStore, query_terms
+from langmem_agno.stores.recall_index import recall_index
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ being do does did doing of to in on at by or if as so it an a no yes ok okay ple
 user users like want know think get got let lets one
 """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Namespace of the ids of extracted memories (see extraction_memory_id); never change it, or
+# a retry after an upgrade would no longer recognise what the first attempt stored.
+_EXTRACTION_ID_NAMESPACE = uuid.UUID("5b0e6f7c-2f3a-4d7e-9a51-6c1d2e8f4b90")
 
 
 class AddMemoryCall(BaseModel):
@@ -177,6 +183,26 @@ class _Prepared:
     prompt: list[BaseMessage]
     aliases: dict[str, UserMemory]
     input_text: str
+    source: str = ""
+
+
+def extraction_memory_id(scope: MemoryScope, source: str, text: str) -> str:
+    """Return the id of a memory an extraction adds: the same inputs always give the same id.
+
+    A retried extraction (after a store failure part-way, a crash, a redelivered
+    background job) then adds under the ids of the first attempt, and the store's
+    insert-if-absent makes the repeated adds no-ops instead of duplicates.
+
+    Args:
+        scope: Whose memory it is.
+        source: What the extraction read (its messages, with their ids when they have them).
+        text: The memory text.
+
+    Returns:
+        A ``str(UUID)``, the id format Agno uses.
+    """
+    key = json.dumps([scope.user_id, scope.agent_id, scope.team_id, source, text], ensure_ascii=False)
+    return str(uuid.uuid5(_EXTRACTION_ID_NAMESPACE, key))
 
 
 def search_query(texts: Sequence[str]) -> str:
@@ -333,11 +359,11 @@ class MemoryManager:
         result = ExtractionResult(user_id=scope.user_id)
         if new is None:
             return result
-        user_texts, conversation = new
+        user_texts, conversation, source = new
         query = search_query(user_texts)
         try:
             hits = (
-                [h.memory for h in self.store.search(query, limit=self.search_limit, **self._where(scope))]
+                recall_index(self.store).related(self._filter(scope), query, self.search_limit)
                 if query and self.search_limit
                 else []
             )
@@ -348,7 +374,7 @@ class MemoryManager:
             )
         except Exception as exc:
             return self._failed(result, exc, "reading existing memories")
-        prepared = self._prepare(scope, hits, recent, user_texts, conversation)
+        prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
@@ -378,14 +404,11 @@ class MemoryManager:
         result = ExtractionResult(user_id=scope.user_id)
         if new is None:
             return result
-        user_texts, conversation = new
+        user_texts, conversation, source = new
         query = search_query(user_texts)
         try:
             hits = (
-                [
-                    h.memory
-                    for h in await self.store.asearch(query, limit=self.search_limit, **self._where(scope))
-                ]
+                await recall_index(self.store).arelated(self._filter(scope), query, self.search_limit)
                 if query and self.search_limit
                 else []
             )
@@ -396,7 +419,7 @@ class MemoryManager:
             )
         except Exception as exc:
             return self._failed(result, exc, "reading existing memories")
-        prepared = self._prepare(scope, hits, recent, user_texts, conversation)
+        prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
@@ -448,10 +471,14 @@ class MemoryManager:
         return {"user_id": scope.user_id, "agent_id": scope.agent_id, "team_id": scope.team_id}
 
     @staticmethod
+    def _filter(scope: MemoryScope) -> MemoryFilter:
+        return MemoryFilter(scope.user_id, scope.agent_id, scope.team_id)
+
+    @staticmethod
     def _new_messages(
         messages: Sequence[BaseMessage | str | dict[str, Any]],
-    ) -> tuple[list[str], str] | None:
-        """Return the user texts and the rendered conversation, or ``None`` when the user said nothing."""
+    ) -> tuple[list[str], str, str] | None:
+        """Return the user texts, the conversation and its identity; ``None`` if the user said nothing."""
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InvalidMemoryError(
                 f"messages must be a list of messages, got {type(messages).__name__} {messages!r:.80}"
@@ -460,7 +487,9 @@ class MemoryManager:
         user_texts = [t for t in (message_text(m) for m in parsed if isinstance(m, HumanMessage)) if t]
         if not user_texts:
             return None
-        return user_texts, render_conversation(parsed)
+        # The messages' ids (when they have them) tell apart two turns with the same words.
+        source = json.dumps([[m.type, m.id, message_text(m)] for m in parsed], ensure_ascii=False)
+        return user_texts, render_conversation(parsed), source
 
     def _prepare(
         self,
@@ -469,6 +498,7 @@ class MemoryManager:
         recent: Sequence[UserMemory],
         user_texts: Sequence[str],
         conversation: str,
+        source: str = "",
     ) -> _Prepared:
         aliases: dict[str, UserMemory] = {}
         lines: list[str] = []
@@ -496,7 +526,7 @@ class MemoryManager:
             HumanMessage("New messages:\n" + conversation),
         ]
         input_text = "\n".join(user_texts)[:MAX_INPUT_CHARS]
-        return _Prepared(scope=scope, prompt=prompt, aliases=aliases, input_text=input_text)
+        return _Prepared(scope=scope, prompt=prompt, aliases=aliases, input_text=input_text, source=source)
 
     def _plan(self, answer: AIMessage, prepared: _Prepared, result: ExtractionResult) -> _Plan:
         """Validate every tool call on its own; collect the valid ones, reject the rest with a reason."""
@@ -551,6 +581,7 @@ class MemoryManager:
                 added_texts.add(key)
                 plan.adds.append(
                     UserMemory(
+                        memory_id=extraction_memory_id(prepared.scope, prepared.source, text),
                         memory=text,
                         topics=topics,
                         input=prepared.input_text or None,

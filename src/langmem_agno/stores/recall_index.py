@@ -77,6 +77,34 @@ class RecallIndex:
         """Async twin of :meth:`lexical`; CPU work goes to a thread so the loop stays free."""
         return await asyncio.to_thread(self.lexical, flt, query, limit, candidates)
 
+    def related(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
+        """Memories related to ``query``, best first, by the cheapest good ranking the backend has.
+
+        The default is the store's own word search (run in the server on MongoDB);
+        SQLite overrides it with its full-text index.
+        """
+        hits = self.store.search(
+            query,
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=limit,
+        )
+        return [h.memory for h in hits]
+
+    async def arelated(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
+        """Async twin of :meth:`related`."""
+        hits = await self.store.asearch(
+            query,
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=limit,
+        )
+        return [h.memory for h in hits]
+
     # ------------------------------------------------------------ vectors
     def load_vectors(
         self, user_id: str, model: str, memory_ids: Sequence[str], complete: bool

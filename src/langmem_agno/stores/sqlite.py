@@ -25,7 +25,6 @@ from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
-    SEARCH_SCAN_LIMIT,
     MemoryFilter,
     MemoryStore,
     ScoredMemory,
@@ -322,25 +321,34 @@ class SQLiteMemoryStore(MemoryStore):
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         where, params = self._where(flt)
-        # LIKE narrows the candidates in SQL; the ranking is the shared one, so
-        # every backend returns the same order. Terms are bound, never spliced.
-        likes = " OR ".join(
-            "(lma_text(memory) LIKE ? ESCAPE '\\' OR lma_text(topics) LIKE ? ESCAPE '\\')" for _ in terms
-        )
+        # SQL counts the terms each memory contains and keeps the best few, so
+        # only those are decoded; the shared ranking then orders them, so every
+        # backend returns the same order. Terms are bound, never spliced.
+        # An ASCII word is matched on the raw JSON column: JSON keeps ASCII
+        # letters literal and LIKE folds ASCII case, so this runs in C. Only a
+        # non-ASCII word needs lma_text (JSON decoded, Unicode case folded), a
+        # Python call per row.
+        matches: list[str] = []
+        match_params: list[Any] = []
         for term in terms:
+            memory_col, topics_col = (
+                ("memory", "topics") if term.isascii() else ("lma_text(memory)", "lma_text(topics)")
+            )
+            matches.append(f"({memory_col} LIKE ? ESCAPE '\\' OR {topics_col} LIKE ? ESCAPE '\\')")
             pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            params.extend([pattern, pattern])
+            match_params += [pattern, pattern]
+        score = " + ".join(f"({m})" for m in matches)
+        cols = ", ".join(MEMORY_FIELDS)
+        any_match = " OR ".join(matches)
+        sql = (
+            f"SELECT {cols}, {score} AS lma_score FROM {self.table} WHERE {where} AND ({any_match}) "
+            "ORDER BY lma_score DESC, updated_at DESC, rowid DESC LIMIT ?"
+        )
         with self._lock:
-            cur = self._conn.cursor()
-            try:
-                candidates = self._select(
-                    cur,
-                    f"{where} AND ({likes})",
-                    [*params, SEARCH_SCAN_LIMIT],
-                    "ORDER BY updated_at DESC, rowid DESC LIMIT ?",
-                )
-            finally:
-                cur.close()
+            rows = self._conn.execute(
+                sql, [*match_params, *params, *match_params, max(limit * 5, 50)]
+            ).fetchall()
+        candidates = [UserMemory.from_row(r) for r in rows]
         return rank_by_terms(candidates, terms, limit)
 
     # ------------------------------------------------------------ async twins

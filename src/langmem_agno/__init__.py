@@ -13,6 +13,7 @@ from langmem_agno.errors import (
     StoreUnavailableError,
 )
 from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, RejectedCall
+from langmem_agno.middleware import MemoryMiddleware
 from langmem_agno.node import MemoryNode, create_memory_node
 from langmem_agno.prompting import (
     MemoryInjector,
@@ -57,6 +58,7 @@ __all__ = [
     "MemoryFilter",
     "MemoryInjector",
     "MemoryManager",
+    "MemoryMiddleware",
     "MemoryNode",
     "MemoryNotFoundError",
     "MemoryPage",

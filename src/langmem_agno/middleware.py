@@ -1,0 +1,333 @@
+"""Long-term user memory for ``langchain.agents.create_agent``, as one middleware.
+
+:class:`MemoryMiddleware` does three switchable jobs around an agent:
+
+* **recall**: before every model call, the current user's memories that matter
+  for the latest user turn are appended to the system prompt of that call
+  (``wrap_model_call``), so the block never lands in the agent's stored messages;
+* **tools**: the memory tools of :func:`~langmem_agno.tools.create_memory_tools`
+  are registered with the agent, the user coming from the run;
+* **extraction**: after the agent finishes (``after_agent``), the thread's new
+  messages go through :class:`~langmem_agno.extraction.MemoryManager`, in the
+  background by default, through the same :class:`~langmem_agno.node.MemoryNode`
+  a hand-written graph uses (per-thread cursor, background worker, flush).
+
+Whose memories are read and written comes from the run, never from the model:
+``create_agent(..., context_schema=...)`` with ``agent.invoke(..., context=...)``,
+or ``config={"configurable": {"user_id": ...}}`` (see :func:`~langmem_agno.scope.resolve_scope`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from langchain.agents.middleware import (
+    AgentMiddleware,
+    AgentState,
+    ExtendedModelResponse,
+    ModelRequest,
+    ModelResponse,
+)
+from langchain_core.embeddings import Embeddings
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig, ensure_config
+from langgraph.runtime import Runtime
+
+from langmem_agno.background import BackgroundError
+from langmem_agno.errors import StoreUnavailableError
+from langmem_agno.extraction import ExtractionResult, MemoryManager
+from langmem_agno.node import MemoryNode
+from langmem_agno.prompting import (
+    DEFAULT_FOOTER,
+    DEFAULT_HEADER,
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MAX_MEMORIES,
+    DEFAULT_TAG,
+    MemoryInjector,
+)
+from langmem_agno.recall import MemoryRetriever, Ranking
+from langmem_agno.scope import MemoryScope, check_id, resolve_scope
+from langmem_agno.stores.base import MemoryStore
+from langmem_agno.tools import ALL_ACTIONS, ToolAction, create_memory_tools
+
+logger = logging.getLogger(__name__)
+
+_Response = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
+
+
+class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
+    """Recall, memory tools and post-run extraction for a ``create_agent`` agent.
+
+    One instance serves any number of users and threads at once: it keeps no
+    per-user state besides the per-thread extraction cursors.
+
+    Args:
+        store: Where the memories live.
+        model: The chat model that extracts memories after each run (a model
+            object or an ``init_chat_model`` id such as ``"openai:gpt-4o-mini"``);
+            needed only with ``extract=True``.
+        recall: Put the user's relevant memories in the system prompt of each model call.
+        tools: Give the agent the memory tools.
+        extract: Extract memories from the new messages after each run.
+        background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it.
+        k: How many memories are retrieved for each model call (at most ``max_memories`` are shown).
+        embeddings: A LangChain embeddings model for dense ranking; lexical without one.
+        ranking: See :class:`~langmem_agno.recall.MemoryRetriever`.
+        max_chars: The hard length limit of the injected block.
+        max_memories: The most memories injected.
+        tag: The tag around the injected list.
+        header: Text before the injected list.
+        footer: Text after the injected list.
+        fill_with_recent: Pad the injected memories with the newest ones when the ranking finds fewer.
+        tool_actions: Which memory tools to offer, among ``add``, ``update``, ``delete``, ``search``.
+        capture_instructions: What extraction should remember (a general default otherwise).
+        debounce_seconds: With ``background=True``, merge a thread's quick successive runs into one
+            extraction.
+        default_user_id: The user when a run names none (single-user apps).
+        agent_id: This agent: recall reads only its memories, and the tools and extraction write it.
+        team_id: This team, likewise.
+
+    Raises:
+        ValueError: If ``extract=True`` without a ``model``, or an option is not valid.
+
+    Example:
+        >>> from langchain.agents import create_agent  # doctest: +SKIP
+        >>> memory = MemoryMiddleware(store=store, model=model)  # doctest: +SKIP
+        >>> agent = create_agent(model, tools=[], middleware=[memory])  # doctest: +SKIP
+        >>> turn = {"messages": [("user", "I prefer email")]}  # doctest: +SKIP
+        >>> agent.invoke(turn, context={"user_id": "u1"})  # doctest: +SKIP
+        >>> memory.flush()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        model: BaseChatModel | str | None = None,
+        *,
+        recall: bool = True,
+        tools: bool = True,
+        extract: bool = True,
+        background: bool = True,
+        k: int = 5,
+        embeddings: Embeddings | None = None,
+        ranking: Ranking = "auto",
+        max_chars: int = DEFAULT_MAX_CHARS,
+        max_memories: int = DEFAULT_MAX_MEMORIES,
+        tag: str = DEFAULT_TAG,
+        header: str = DEFAULT_HEADER,
+        footer: str = DEFAULT_FOOTER,
+        fill_with_recent: bool = False,
+        tool_actions: tuple[ToolAction, ...] = ALL_ACTIONS,
+        capture_instructions: str | None = None,
+        debounce_seconds: float = 0.0,
+        default_user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> None:
+        super().__init__()
+        if not isinstance(store, MemoryStore):
+            raise ValueError(f"store must be a MemoryStore, got {type(store).__name__} {store!r:.80}")
+        for name, value in (
+            ("default_user_id", default_user_id),
+            ("agent_id", agent_id),
+            ("team_id", team_id),
+        ):
+            if value is not None:
+                check_id(name, value)
+        for name, count in (("k", k), ("max_memories", max_memories)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be a positive integer, got {count!r}")
+        self.store = store
+        self.default_user_id = default_user_id
+        self.agent_id = agent_id
+        self.team_id = team_id
+        self.injector: MemoryInjector | None = None
+        if recall:
+            retriever = MemoryRetriever(
+                store=store,
+                k=k,
+                embeddings=embeddings,
+                ranking=ranking,
+                fill_with_recent=fill_with_recent,
+                default_user_id=default_user_id,
+            )
+            self.injector = MemoryInjector(
+                retriever,
+                max_memories=min(k, max_memories),
+                max_chars=max_chars,
+                tag=tag,
+                header=header,
+                footer=footer,
+            )
+        self.tools = (
+            create_memory_tools(
+                store,
+                include=tool_actions,
+                default_user_id=default_user_id,
+                agent_id=agent_id,
+                team_id=team_id,
+            )
+            if tools
+            else []
+        )
+        self.node: MemoryNode | None = None
+        if extract:
+            if model is None:
+                raise ValueError(
+                    "MemoryMiddleware(extract=True) needs model=... (the chat model that extracts memories "
+                    "after each run); pass one, or extract=False"
+                )
+            self.node = MemoryNode(
+                MemoryManager(_chat_model(model), store, capture_instructions=capture_instructions),
+                background=background,
+                debounce_seconds=debounce_seconds,
+                name="memory_extraction",
+            )
+
+    # ------------------------------------------------------------ public API
+    @property
+    def manager(self) -> MemoryManager | None:
+        """The extraction manager (``None`` with ``extract=False``)."""
+        return self.node.manager if self.node else None
+
+    @property
+    def last_result(self) -> ExtractionResult | None:
+        """The result of the last foreground extraction."""
+        return self.node.last_result if self.node else None
+
+    @property
+    def errors(self) -> list[BackgroundError]:
+        """Failures of background extractions, oldest first."""
+        return self.node.errors if self.node else []
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait for the background extractions queued by ``agent.invoke``; ``True`` when all finished."""
+        return self.node.flush(timeout) if self.node else True
+
+    async def aflush(self, timeout: float | None = None) -> bool:
+        """Wait for the background extractions queued by ``agent.ainvoke`` on this event loop."""
+        return await self.node.aflush(timeout) if self.node else True
+
+    def scope(self, config: RunnableConfig | None, context: Any = None) -> MemoryScope:
+        """Resolve the run's user (and this agent and team) from its context or config."""
+        return resolve_scope(
+            config,
+            context=context,
+            agent_id=self.agent_id,
+            team_id=self.team_id,
+            default_user_id=self.default_user_id,
+            where="MemoryMiddleware",
+        )
+
+    # ------------------------------------------------------------ recall
+    def wrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], ModelResponse[Any]],
+    ) -> _Response:
+        """Append the user's relevant memories to the system prompt of this model call."""
+        if self.injector is None:
+            return handler(request)
+        config = ensure_config()
+        scope = self.scope(config, request.runtime.context)
+        try:
+            block = self.injector.block(request.messages, config=config, **_explicit(scope))
+        except StoreUnavailableError as exc:
+            block = _recall_failed(scope, exc)
+        return handler(_with_block(request, block))
+
+    async def awrap_model_call(
+        self,
+        request: ModelRequest[Any],
+        handler: Callable[[ModelRequest[Any]], Awaitable[ModelResponse[Any]]],
+    ) -> _Response:
+        """Async twin of :meth:`wrap_model_call`."""
+        if self.injector is None:
+            return await handler(request)
+        config = ensure_config()
+        scope = self.scope(config, request.runtime.context)
+        try:
+            block = await self.injector.ablock(request.messages, config=config, **_explicit(scope))
+        except StoreUnavailableError as exc:
+            block = _recall_failed(scope, exc)
+        return await handler(_with_block(request, block))
+
+    # ------------------------------------------------------------ extraction
+    def after_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Extract memories from the thread's new messages (queued when in the background)."""
+        if self.node is not None:
+            self.node.invoke(state, self._node_config(ensure_config(), runtime))
+        return None
+
+    async def aafter_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
+        """Async twin of :meth:`after_agent`."""
+        if self.node is not None:
+            await self.node.ainvoke(state, self._node_config(ensure_config(), runtime))
+        return None
+
+    def _node_config(self, config: RunnableConfig, runtime: Runtime[Any]) -> RunnableConfig:
+        # The scope is resolved here, with this middleware's agent and team, and handed
+        # to the node as plain configurable values: the node then sees exactly this scope.
+        scope = self.scope(config, runtime.context)
+        configurable: dict[str, Any] = {"user_id": scope.user_id}
+        if scope.agent_id is not None:
+            configurable["agent_id"] = scope.agent_id
+        if scope.team_id is not None:
+            configurable["team_id"] = scope.team_id
+        thread_id = (config.get("configurable") or {}).get("thread_id")
+        if thread_id is not None:
+            configurable["thread_id"] = thread_id
+        node_config = RunnableConfig(configurable=configurable)
+        for key in ("callbacks", "tags", "metadata"):
+            if config.get(key) is not None:
+                node_config[key] = config[key]
+        return node_config
+
+
+def _chat_model(model: BaseChatModel | str) -> BaseChatModel:
+    if isinstance(model, BaseChatModel):
+        return model
+    if isinstance(model, str):
+        from langchain.chat_models import init_chat_model
+
+        return init_chat_model(model)
+    raise ValueError(
+        f"model must be a chat model or a model id string, got {type(model).__name__} {model!r:.80}"
+    )
+
+
+def _recall_failed(scope: MemoryScope, exc: StoreUnavailableError) -> str:
+    # A memory outage should cost the user personalisation, not their answer.
+    logger.warning("memory recall for user %r skipped: %s", scope.user_id, exc)
+    return ""
+
+
+def _explicit(scope: MemoryScope) -> dict[str, str]:
+    return {
+        name: value
+        for name, value in (
+            ("user_id", scope.user_id),
+            ("agent_id", scope.agent_id),
+            ("team_id", scope.team_id),
+        )
+        if value is not None
+    }
+
+
+def _with_block(request: ModelRequest[Any], block: str) -> ModelRequest[Any]:
+    """Return the request with ``block`` appended to its system message (unchanged when empty)."""
+    if not block:
+        return request
+    system = request.system_message
+    if system is None:
+        return request.override(system_message=SystemMessage(content=block))
+    if isinstance(system.content, str):
+        content: str | list[str | dict[str, Any]] = (
+            f"{system.content}\n\n{block}" if system.content else block
+        )
+    else:
+        content = [*system.content, {"type": "text", "text": f"\n\n{block}"}]
+    return request.override(system_message=system.model_copy(update={"content": content}))

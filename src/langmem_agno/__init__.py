@@ -1,48 +1,109 @@
 """Agno-style long-term user memory for LangChain and LangGraph agents.
 
-The public API: the memory record, the stores, and (as they land) extraction,
-tools, recall and middleware.
+Public names are imported on first use (PEP 562), so ``import langmem_agno`` and
+the ``langmem-agno`` command start fast: the command line never loads the agent
+and middleware machinery of ``langchain.agents`` it does not use.
 """
 
-from langmem_agno.background import BackgroundError
-from langmem_agno.errors import (
-    InvalidMemoryError,
-    LangmemAgnoError,
-    MemoryNotFoundError,
-    MissingUserIdError,
-    StoreUnavailableError,
-)
-from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, RejectedCall
-from langmem_agno.middleware import MemoryMiddleware
-from langmem_agno.node import MemoryNode, create_memory_node
-from langmem_agno.prompting import (
-    MemoryInjector,
-    create_memory_injection_node,
-    create_memory_prompt,
-    render_memories,
-)
-from langmem_agno.recall import MemoryRetriever
-from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
-from langmem_agno.scope import MemoryScope, resolve_scope
-from langmem_agno.scripted import ScriptedChatModel
-from langmem_agno.secrets_filter import SecretFilter
-from langmem_agno.stores import (
-    MemoryFilter,
-    MemoryPage,
-    MemoryStore,
-    MongoMemoryStore,
-    ScoredMemory,
-    SQLiteMemoryStore,
-    UserStats,
-)
-from langmem_agno.tools import (
-    AddMemoryTool,
-    DeleteMemoryTool,
-    MemoryTool,
-    SearchMemoriesTool,
-    UpdateMemoryTool,
-    create_memory_tools,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langmem_agno.background import BackgroundError
+    from langmem_agno.errors import (
+        InvalidMemoryError,
+        LangmemAgnoError,
+        MemoryNotFoundError,
+        MissingUserIdError,
+        StoreUnavailableError,
+    )
+    from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, RejectedCall
+    from langmem_agno.middleware import MemoryMiddleware
+    from langmem_agno.node import MemoryNode, create_memory_node
+    from langmem_agno.prompting import (
+        MemoryInjector,
+        create_memory_injection_node,
+        create_memory_prompt,
+        render_memories,
+    )
+    from langmem_agno.recall import MemoryRetriever
+    from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
+    from langmem_agno.scope import MemoryScope, resolve_scope
+    from langmem_agno.scripted import ScriptedChatModel
+    from langmem_agno.secrets_filter import SecretFilter
+    from langmem_agno.stores import (
+        MemoryFilter,
+        MemoryPage,
+        MemoryStore,
+        MongoMemoryStore,
+        ScoredMemory,
+        SQLiteMemoryStore,
+        UserStats,
+    )
+    from langmem_agno.tools import (
+        AddMemoryTool,
+        DeleteMemoryTool,
+        MemoryTool,
+        SearchMemoriesTool,
+        UpdateMemoryTool,
+        create_memory_tools,
+    )
+
+_EXPORTS: dict[str, str] = {
+    "AddMemoryTool": "langmem_agno.tools",
+    "BackgroundError": "langmem_agno.background",
+    "DEFAULT_MAX_MEMORY_CHARS": "langmem_agno.record",
+    "DeleteMemoryTool": "langmem_agno.tools",
+    "ExtractionError": "langmem_agno.extraction",
+    "ExtractionResult": "langmem_agno.extraction",
+    "InvalidMemoryError": "langmem_agno.errors",
+    "LangmemAgnoError": "langmem_agno.errors",
+    "MemoryFilter": "langmem_agno.stores",
+    "MemoryInjector": "langmem_agno.prompting",
+    "MemoryManager": "langmem_agno.extraction",
+    "MemoryMiddleware": "langmem_agno.middleware",
+    "MemoryNode": "langmem_agno.node",
+    "MemoryNotFoundError": "langmem_agno.errors",
+    "MemoryPage": "langmem_agno.stores",
+    "MemoryRetriever": "langmem_agno.recall",
+    "MemoryScope": "langmem_agno.scope",
+    "MemoryStore": "langmem_agno.stores",
+    "MemoryTool": "langmem_agno.tools",
+    "MissingUserIdError": "langmem_agno.errors",
+    "MongoMemoryStore": "langmem_agno.stores",
+    "RejectedCall": "langmem_agno.extraction",
+    "SQLiteMemoryStore": "langmem_agno.stores",
+    "ScoredMemory": "langmem_agno.stores",
+    "ScriptedChatModel": "langmem_agno.scripted",
+    "SearchMemoriesTool": "langmem_agno.tools",
+    "SecretFilter": "langmem_agno.secrets_filter",
+    "StoreUnavailableError": "langmem_agno.errors",
+    "UpdateMemoryTool": "langmem_agno.tools",
+    "UserMemory": "langmem_agno.record",
+    "UserStats": "langmem_agno.stores",
+    "create_memory_injection_node": "langmem_agno.prompting",
+    "create_memory_node": "langmem_agno.node",
+    "create_memory_prompt": "langmem_agno.prompting",
+    "create_memory_tools": "langmem_agno.tools",
+    "render_memories": "langmem_agno.prompting",
+    "resolve_scope": "langmem_agno.scope",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'langmem_agno' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
+
 
 __version__ = "0.1.0"
 

@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,21 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 # Namespace of the ids of extracted memories (see extraction_memory_id); never change it, or
 # a retry after an upgrade would no longer recognise what the first attempt stored.
 _EXTRACTION_ID_NAMESPACE = uuid.UUID("5b0e6f7c-2f3a-4d7e-9a51-6c1d2e8f4b90")
+
+
+# The I/O steps of an extraction; the names are also the wording of failure messages.
+_READ = "reading existing memories"
+_CALL = "calling the model"
+_WRITE = "writing memories"
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One I/O step the extraction plan asks its driver (sync or async) to run."""
+
+    stage: str
+    scope: MemoryScope
+    payload: Any
 
 
 class AddMemoryCall(BaseModel):
@@ -355,38 +370,18 @@ class MemoryManager:
             ExtractionError: On a model failure or timeout, with ``raise_on_error=True``.
         """
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        new = self._new_messages(messages)
-        result = ExtractionResult(user_id=scope.user_id)
-        if new is None:
-            return result
-        user_texts, conversation, source = new
-        query = search_query(user_texts)
+        steps = self._steps(scope, messages)
         try:
-            hits = (
-                recall_index(self.store).related(self._filter(scope), query, self.search_limit)
-                if query and self.search_limit
-                else []
-            )
-            recent = (
-                self.store.list_memories(limit=self.recent_limit, **self._where(scope)).items
-                if self.recent_limit
-                else []
-            )
-        except Exception as exc:
-            return self._failed(result, exc, "reading existing memories")
-        prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
-        result.shown_memories = len(prepared.aliases)
-        result.model_called = True
-        try:
-            answer = self._call_model(prepared.prompt)
-        except Exception as exc:
-            return self._failed(result, exc, "calling the model")
-        plan = self._plan(answer, prepared, result)
-        try:
-            self._apply(plan, prepared, result)
-        except Exception as exc:
-            return self._failed(result, exc, "writing memories")
-        return self._done(result)
+            step = next(steps)
+            while True:
+                try:
+                    value = self._run_step(step)
+                except Exception as exc:
+                    step = steps.throw(exc)
+                else:
+                    step = steps.send(value)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     async def aextract(
         self,
@@ -400,6 +395,29 @@ class MemoryManager:
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`."""
         scope = self._scope(user_id, agent_id, team_id, config, context)
+        steps = self._steps(scope, messages)
+        try:
+            step = next(steps)
+            while True:
+                try:
+                    value = await self._arun_step(step)
+                except Exception as exc:
+                    step = steps.throw(exc)
+                else:
+                    step = steps.send(value)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------ the extraction, once
+    def _steps(
+        self, scope: MemoryScope, messages: Sequence[BaseMessage | str | dict[str, Any]]
+    ) -> Generator[_Step, Any, ExtractionResult]:
+        """The extraction as a plan: it yields each I/O step and gets its result back.
+
+        ``extract`` runs the steps with the sync store and model methods, ``aextract``
+        with their async twins; everything else is this one body. A step that fails
+        is thrown back in here, so the failure handling is shared too.
+        """
         new = self._new_messages(messages)
         result = ExtractionResult(user_id=scope.user_id)
         if new is None:
@@ -407,31 +425,58 @@ class MemoryManager:
         user_texts, conversation, source = new
         query = search_query(user_texts)
         try:
-            hits = (
-                await recall_index(self.store).arelated(self._filter(scope), query, self.search_limit)
-                if query and self.search_limit
-                else []
-            )
-            recent = (
-                (await self.store.alist_memories(limit=self.recent_limit, **self._where(scope))).items
-                if self.recent_limit
-                else []
-            )
+            hits, recent = yield _Step(_READ, scope, query)
         except Exception as exc:
-            return self._failed(result, exc, "reading existing memories")
+            return self._failed(result, exc, _READ)
         prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
-            answer = await self._acall_model(prepared.prompt)
+            answer = yield _Step(_CALL, scope, prepared.prompt)
         except Exception as exc:
-            return self._failed(result, exc, "calling the model")
+            return self._failed(result, exc, _CALL)
         plan = self._plan(answer, prepared, result)
         try:
-            await self._aapply(plan, prepared, result)
+            yield _Step(_WRITE, scope, (plan, prepared, result))
         except Exception as exc:
-            return self._failed(result, exc, "writing memories")
+            return self._failed(result, exc, _WRITE)
         return self._done(result)
+
+    def _run_step(self, step: _Step) -> Any:
+        if step.stage == _READ:
+            query: str = step.payload
+            hits = (
+                recall_index(self.store).related(self._filter(step.scope), query, self.search_limit)
+                if query and self.search_limit
+                else []
+            )
+            recent = (
+                self.store.list_memories(limit=self.recent_limit, **self._where(step.scope)).items
+                if self.recent_limit
+                else []
+            )
+            return hits, recent
+        if step.stage == _CALL:
+            return self._call_model(step.payload)
+        return self._apply(*step.payload)
+
+    async def _arun_step(self, step: _Step) -> Any:
+        if step.stage == _READ:
+            query: str = step.payload
+            hits = (
+                await recall_index(self.store).arelated(self._filter(step.scope), query, self.search_limit)
+                if query and self.search_limit
+                else []
+            )
+            recent = (
+                (await self.store.alist_memories(limit=self.recent_limit, **self._where(step.scope))).items
+                if self.recent_limit
+                else []
+            )
+            return hits, recent
+        if step.stage == _CALL:
+            return await self._acall_model(step.payload)
+        return await self._aapply(*step.payload)
 
     # ------------------------------------------------------------ shared steps
     def scope_for(

@@ -113,6 +113,24 @@ class _Queue:
             self.jobs.remove(job)
             self.cond.notify_all()
 
+    def requeue(self, job: _Job) -> None:
+        """Put a started job back, not done, to run again."""
+        with self.cond:
+            job.started = False
+            self.cond.notify_all()
+
+    def adopt_orphans(self) -> int:
+        """Move the jobs of closed event loops to the sync lane; return how many moved."""
+        with self.cond:
+            moved = 0
+            for job in self.jobs:
+                lane = job.lane
+                if lane != _SYNC and not job.started and getattr(lane, "is_closed", lambda: False)():
+                    job.lane = _SYNC
+                    moved += 1
+            self.cond.notify_all()
+            return moved
+
     def count(self, lane: Lane) -> int:
         return sum(1 for j in self.jobs if j.lane == lane)
 
@@ -170,6 +188,9 @@ class BackgroundExtractor:
     def submit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
         """Queue an extraction for the worker thread and return at once."""
         self._queue.put(_SYNC, key, scope, messages, self.debounce_seconds)
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
         with self._queue.cond:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="langmem-agno-memory", daemon=True)
@@ -201,19 +222,40 @@ class BackgroundExtractor:
                 while job is None:
                     q.cond.wait(wait)
                     job, wait = q.take(_SYNC)
-            try:
-                result = self.manager.extract(
-                    job.messages,
-                    user_id=job.scope.user_id,
-                    agent_id=job.scope.agent_id,
-                    team_id=job.scope.team_id,
-                )
-            except Exception as exc:
-                self._record_error(job, exc)
-            else:
-                self._record(job, result)
-            finally:
-                q.finish(job)
+            self._run_job(job)
+
+    def _run_job(self, job: _Job) -> None:
+        try:
+            result = self.manager.extract(
+                job.messages,
+                user_id=job.scope.user_id,
+                agent_id=job.scope.agent_id,
+                team_id=job.scope.team_id,
+            )
+        except Exception as exc:
+            self._record_error(job, exc)
+        else:
+            self._record(job, result)
+        finally:
+            self._queue.finish(job)
+
+    def _drain_here(self) -> None:
+        """Run the sync lane's jobs on the calling thread, ignoring the debounce, until none is left."""
+        q = self._queue
+        while True:
+            with q.cond:
+                q.flushing += 1
+                try:
+                    job, _ = q.take(_SYNC)
+                finally:
+                    q.flushing -= 1
+                if job is None:
+                    if q.count(_SYNC) == 0:
+                        return
+                    # A job of the same conversation is running on the worker: let it finish.
+                    q.cond.wait(0.05)
+                    continue
+            self._run_job(job)
 
     # ------------------------------------------------------------ async side
     async def asubmit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
@@ -269,11 +311,16 @@ class BackgroundExtractor:
                     agent_id=job.scope.agent_id,
                     team_id=job.scope.team_id,
                 )
+            except asyncio.CancelledError:
+                # The loop is shutting down (asyncio.run() cancels its tasks): the job goes back
+                # to the queue, for the exit hook to run, instead of vanishing with the task.
+                q.requeue(job)
+                raise
             except Exception as exc:
                 self._record_error(job, exc)
+                q.finish(job)
             else:
                 self._record(job, result)
-            finally:
                 q.finish(job)
 
     # ------------------------------------------------------------ bookkeeping
@@ -287,13 +334,22 @@ class BackgroundExtractor:
         self._errors.append(BackgroundError(job.key, job.scope.user_id, len(job.messages), exc))
 
     def _at_exit(self) -> None:
+        adopted = self._queue.adopt_orphans()
+        if adopted:
+            # Their event loop is gone, so they run on the worker thread through the sync API.
+            logger.warning(
+                "%d async memory extraction(s) were still queued when their event loop closed; running "
+                "them now through the sync API (call `await node.aflush()` before the loop closes)",
+                adopted,
+            )
         if self._queue.count(_SYNC):
-            self.flush()
+            # On this thread: new threads may not start while the interpreter shuts down.
+            self._drain_here()
         left = self._queue.count_async()
         if left:
             logger.warning(
-                "%d async memory extraction(s) were still queued at exit; call `await node.aflush()` "
-                "before the event loop closes",
+                "%d async memory extraction(s) were still queued at exit and were not run; call "
+                "`await node.aflush()` before the event loop closes",
                 left,
             )
 

@@ -33,6 +33,11 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 #: backend has no index to rank with. Bounded so one prolific user cannot make
 #: every search scan everything.
 SEARCH_SCAN_LIMIT = 5_000
+#: Longest search term kept; a longer word is cut to this prefix (matching is by prefix anyway),
+#: so a pasted blob cannot become a pattern the database refuses (MongoDB caps ``$regex`` size).
+MAX_TERM_CHARS = 100
+#: Most distinct terms one search uses; SQLite caps the bound parameters of one statement.
+MAX_QUERY_TERMS = 64
 
 
 @dataclass(frozen=True)
@@ -106,18 +111,19 @@ class ScoredMemory:
 
 
 def query_terms(text: str) -> list[str]:
-    """Split search text into distinct lowercase word terms, in order.
+    """Split search text into distinct lowercase word terms, in order (at most ``MAX_QUERY_TERMS``).
 
     The terms are used only as literal values (escaped for ``$regex``, bound as
     SQL parameters): nothing in the query text is ever interpreted.
     """
     if not isinstance(text, str):
         raise InvalidMemoryError(f"search query must be a string, got {type(text).__name__} {text!r:.80}")
-    seen: list[str] = []
+    seen: dict[str, None] = {}
     for word in _WORD.findall(text.lower()):
-        if word not in seen:
-            seen.append(word)
-    return seen
+        seen.setdefault(word[:MAX_TERM_CHARS])
+        if len(seen) == MAX_QUERY_TERMS:
+            break
+    return list(seen)
 
 
 def rank_by_terms(memories: Sequence[UserMemory], terms: Sequence[str], limit: int) -> list[ScoredMemory]:
@@ -349,11 +355,21 @@ class MemoryStore(ABC):
         records = self._prepare_many(memories, user_id)
         return self._insert(records) if records else []
 
-    def get(self, memory_id: str, *, user_id: str) -> UserMemory | None:
-        """Return the memory with this id, or ``None`` if this user has none such."""
+    def get(
+        self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
+    ) -> UserMemory | None:
+        """Return the memory with this id, or ``None`` if this user has none such.
+
+        With ``agent_id`` / ``team_id``, a memory another agent or team wrote is ``None`` too.
+        """
         check_id("memory_id", memory_id)
         items, _ = self._find(
-            self._filter(user_id), ids=[memory_id], sort="desc", limit=1, offset=0, count=False
+            self._filter(user_id, agent_id, team_id),
+            ids=[memory_id],
+            sort="desc",
+            limit=1,
+            offset=0,
+            count=False,
         )
         return items[0] if items else None
 
@@ -400,10 +416,14 @@ class MemoryStore(ABC):
         topics: Sequence[str] | None = None,
         input: str | None = None,
         feedback: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
     ) -> UserMemory:
         """Change only the given fields of one memory; ``updated_at`` is refreshed.
 
         Fields left as ``None`` are not touched (pass ``topics=[]`` to clear topics).
+        With ``agent_id`` / ``team_id``, only a memory that agent or team wrote is changed;
+        another's is not found.
 
         Returns:
             The memory as stored after the change.
@@ -412,20 +432,34 @@ class MemoryStore(ABC):
             MemoryNotFoundError: If this user has no memory with this id.
         """
         changes = self._prepare_update(memory_id, user_id, memory, topics, input, feedback)
+        # No update changes a memory's agent or team, so checking them first cannot race with one.
+        if (agent_id, team_id) != (None, None) and self.get(
+            memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
+        ) is None:
+            raise MemoryNotFoundError(memory_id, user_id)
         updated = self._update(memory_id, user_id, changes)
         if updated is None:
             raise MemoryNotFoundError(memory_id, user_id)
         return updated
 
-    def delete(self, memory_id: str, *, user_id: str) -> bool:
-        """Delete one memory; return whether this user had it."""
+    def delete(
+        self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
+    ) -> bool:
+        """Delete one memory; return whether this user (and this agent or team, when given) had it."""
         check_id("memory_id", memory_id)
-        return self._delete(self._filter(user_id), [memory_id]) == 1
+        return self._delete(self._filter(user_id, agent_id, team_id), [memory_id]) == 1
 
-    def delete_many(self, memory_ids: Sequence[str], *, user_id: str) -> int:
-        """Delete several memories of one user; return how many were deleted."""
+    def delete_many(
+        self,
+        memory_ids: Sequence[str],
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> int:
+        """Delete several memories of one user (of one agent or team, when given); return the count."""
         ids = self._ids(memory_ids)
-        return self._delete(self._filter(user_id), ids) if ids else 0
+        return self._delete(self._filter(user_id, agent_id, team_id), ids) if ids else 0
 
     def clear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Delete every memory of one user (optionally only one agent's or team's); return the count.
@@ -506,11 +540,18 @@ class MemoryStore(ABC):
         records = self._prepare_many(memories, user_id)
         return await self._ainsert(records) if records else []
 
-    async def aget(self, memory_id: str, *, user_id: str) -> UserMemory | None:
+    async def aget(
+        self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
+    ) -> UserMemory | None:
         """Async twin of :meth:`get`."""
         check_id("memory_id", memory_id)
         items, _ = await self._afind(
-            self._filter(user_id), ids=[memory_id], sort="desc", limit=1, offset=0, count=False
+            self._filter(user_id, agent_id, team_id),
+            ids=[memory_id],
+            sort="desc",
+            limit=1,
+            offset=0,
+            count=False,
         )
         return items[0] if items else None
 
@@ -543,23 +584,38 @@ class MemoryStore(ABC):
         topics: Sequence[str] | None = None,
         input: str | None = None,
         feedback: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
     ) -> UserMemory:
         """Async twin of :meth:`update`."""
         changes = self._prepare_update(memory_id, user_id, memory, topics, input, feedback)
+        if (agent_id, team_id) != (None, None) and await self.aget(
+            memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
+        ) is None:
+            raise MemoryNotFoundError(memory_id, user_id)
         updated = await self._aupdate(memory_id, user_id, changes)
         if updated is None:
             raise MemoryNotFoundError(memory_id, user_id)
         return updated
 
-    async def adelete(self, memory_id: str, *, user_id: str) -> bool:
+    async def adelete(
+        self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
+    ) -> bool:
         """Async twin of :meth:`delete`."""
         check_id("memory_id", memory_id)
-        return await self._adelete(self._filter(user_id), [memory_id]) == 1
+        return await self._adelete(self._filter(user_id, agent_id, team_id), [memory_id]) == 1
 
-    async def adelete_many(self, memory_ids: Sequence[str], *, user_id: str) -> int:
+    async def adelete_many(
+        self,
+        memory_ids: Sequence[str],
+        *,
+        user_id: str,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> int:
         """Async twin of :meth:`delete_many`."""
         ids = self._ids(memory_ids)
-        return await self._adelete(self._filter(user_id), ids) if ids else 0
+        return await self._adelete(self._filter(user_id, agent_id, team_id), ids) if ids else 0
 
     async def aclear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Async twin of :meth:`clear`."""

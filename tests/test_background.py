@@ -225,3 +225,130 @@ def test_a_debounced_job_runs_on_its_own_without_flush() -> None:
     assert finished.is_set()
     assert len(model.calls) == 1
     assert memories(store, "u1") == {"User said: I like tea"}
+
+
+class FailsFirst:
+    """A responder whose first call fails (after ``gate`` opens) and whose later calls echo the facts."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.failed = False
+        self.lock = threading.Lock()
+
+    def __call__(self, messages: list[BaseMessage]) -> AIMessage:
+        with self.lock:
+            first, self.failed = not self.failed, True
+        if first:
+            self.gate.wait(10)
+            raise RuntimeError("model overloaded")
+        return echo_facts(messages)
+
+
+def stored(store: MemoryStore, user_id: str) -> list[str]:
+    return sorted(m.memory for m in store.list_memories(user_id=user_id))
+
+
+async def run_turn(graph: Any, node: MemoryNode, text: str, mode: str) -> None:
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    if mode == "sync":
+        graph.invoke({"messages": [HumanMessage(text)]}, config)
+        assert node.flush(timeout=30)
+    else:
+        await graph.ainvoke({"messages": [HumanMessage(text)]}, config)
+        assert await node.aflush(timeout=30)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_a_failed_background_extraction_is_retried_with_the_threads_next_turn(mode: str) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    responder = FailsFirst()
+    model = ScriptedChatModel(responder=responder)
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    graph = chat_graph(node)
+    await run_turn(graph, node, "I like tea", mode)
+    assert [str(e.error.__cause__) for e in node.errors] == ["model overloaded"]
+    assert stored(store, "u1") == []
+    await run_turn(graph, node, "I like jam", mode)
+    # The second call carried the failed turn and the new one together.
+    assert ["user: I like tea" in str(c[-1].content) for c in model.calls] == [True, True]
+    assert stored(store, "u1") == ["User said: I like jam", "User said: I like tea"]
+    await run_turn(graph, node, "I like toast", mode)
+    assert "I like tea" not in str(model.calls[-1][-1].content)
+    assert "I like jam" not in str(model.calls[-1][-1].content)
+    assert stored(store, "u1") == [
+        "User said: I like jam",
+        "User said: I like tea",
+        "User said: I like toast",
+    ]
+    assert len(node.errors) == 1
+
+
+def test_a_turn_overlapping_a_failing_job_neither_repeats_nor_loses_messages() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    responder = FailsFirst()
+    responder.gate.clear()
+    model = ScriptedChatModel(responder=responder)
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    graph = chat_graph(node)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    graph.invoke({"messages": [HumanMessage("I like tea")]}, config)
+    # The second turn is claimed while the first job is still running (held at the gate).
+    graph.invoke({"messages": [HumanMessage("I like jam")]}, config)
+    responder.gate.set()
+    assert node.flush(timeout=30)
+    assert len(node.errors) == 1
+    assert len(model.calls) == 2 and "I like tea" not in str(model.calls[1][-1].content)
+    assert stored(store, "u1") == ["User said: I like jam"]
+    graph.invoke({"messages": [HumanMessage("I like toast")]}, config)
+    assert node.flush(timeout=30)
+    last = str(model.calls[-1][-1].content)
+    assert "user: I like tea" in last and "user: I like toast" in last and "I like jam" not in last
+    assert stored(store, "u1") == [
+        "User said: I like jam",
+        "User said: I like tea",
+        "User said: I like toast",
+    ]
+
+
+def test_messages_handed_back_twice_are_retried_once() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    calls = 0
+
+    def fails_twice(messages: list[BaseMessage]) -> AIMessage:
+        nonlocal calls
+        calls += 1
+        if calls <= 2:
+            raise RuntimeError(f"failure {calls}")
+        return echo_facts(messages)
+
+    model = ScriptedChatModel(responder=fails_twice)
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    graph = chat_graph(node)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    for text in ("I like tea", "I like jam", "I like toast"):
+        graph.invoke({"messages": [HumanMessage(text)]}, config)
+        assert node.flush(timeout=30)
+    last = str(model.calls[-1][-1].content)
+    assert [last.count(f"user: I like {food}") for food in ("tea", "jam", "toast")] == [1, 1, 1]
+    assert stored(store, "u1") == [
+        "User said: I like jam",
+        "User said: I like tea",
+        "User said: I like toast",
+    ]
+
+
+def test_retry_works_for_messages_without_ids() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=FailsFirst())
+    node = create_memory_node(MemoryManager(model, store), background=True)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    history: list[BaseMessage] = [HumanMessage("I like tea"), AIMessage("ok")]
+    node.invoke({"messages": history}, config)
+    assert node.flush(timeout=30)
+    history += [HumanMessage("I like jam"), AIMessage("ok")]
+    node.invoke({"messages": history}, config)
+    assert node.flush(timeout=30)
+    assert all(m.id is None for m in history)
+    assert str(model.calls[-1][-1].content).count("user: I like tea") == 1
+    assert stored(store, "u1") == ["User said: I like jam", "User said: I like tea"]

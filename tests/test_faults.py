@@ -95,8 +95,8 @@ async def test_store_lost_after_the_model_call_writes_nothing_and_a_retry_adds_o
         unreachable()
 
     with monkeypatch.context() as patch:
-        patch.setattr(store, "_insert", unreachable)
-        patch.setattr(store, "_ainsert", aunreachable)
+        patch.setattr(store, "_apply", unreachable)
+        patch.setattr(store, "_aapply", aunreachable)
         failed = await extract(manager, mode, messages, "u1")
     assert isinstance(failed.error, ExtractionError)
     assert "writing memories" in str(failed.error) and "10.0.0.9" in str(failed.error)
@@ -132,13 +132,14 @@ def test_retrying_the_same_extraction_never_duplicates_even_when_nothing_is_show
     assert ids_u2.isdisjoint(m.memory_id for m in store.list_memories(user_id="u1"))
 
 
-def test_store_lost_between_the_adds_and_an_update_is_reported_and_the_retry_converges(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_update_refused_by_the_database_rolls_back_the_adds_of_the_same_extraction(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The adds, the updates and the deletes of one extraction are separate writes: a failure
-    # between them is reported, and a retry completes the extraction without duplicating the adds.
-    store = SQLiteMemoryStore(":memory:")
-    store.add("User likes tea", user_id="u1")
+    # The adds, the update and the deletes of one extraction are one transaction: the database
+    # refusing the update (after the adds were written) leaves nothing, and a retry applies it all once.
+    store = SQLiteMemoryStore(tmp_path / "agno.db")
+    tea = store.add("User likes tea", user_id="u1")
+    before = store.list_memories(user_id="u1").items
 
     def adds_and_update(messages: list[BaseMessage]) -> AIMessage:
         shown = re.search(r"^\[(\d+)\] User likes tea$", str(messages[0].content), re.MULTILINE)
@@ -155,18 +156,22 @@ def test_store_lost_between_the_adds_and_an_update_is_reported_and_the_retry_con
 
     manager = MemoryManager(ScriptedChatModel(responder=adds_and_update), store)
     turn = [HumanMessage("I like tea, green tea now", id="m1")]
-
-    def unreachable(*_: Any, **__: Any) -> Any:
-        raise StoreUnavailableError("database file is on a disconnected volume")
-
-    with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, logger="langmem_agno"):
-        patch.setattr(store, "_update", unreachable)
+    store._conn.execute(
+        "CREATE TRIGGER poison BEFORE UPDATE ON agno_memories "
+        "BEGIN SELECT RAISE(ABORT, 'database file is on a disconnected volume'); END"
+    )
+    with caplog.at_level(logging.WARNING, logger="langmem_agno"):
         failed = manager.extract(turn, user_id="u1")
     assert failed.error is not None and "disconnected volume" in str(failed.error)
     assert any("disconnected volume" in r.getMessage() for r in caplog.records)
+    assert not failed.changed
+    assert store.list_memories(user_id="u1").items == before
+    store._conn.execute("DROP TRIGGER poison")
     retried = manager.extract(turn, user_id="u1")
-    assert retried.ok
+    assert retried.ok and [m.memory_id for m in retried.updated] == [tea.memory_id]
     assert texts(store, "u1") == sorted([*FACTS, "User likes green tea"])
+    assert manager.extract(turn, user_id="u1").ok
+    assert store.list_memories(user_id="u1").total == len(FACTS) + 1
 
 
 # ------------------------------------------------------------ a bulk write failing part-way
@@ -188,11 +193,19 @@ def test_sqlite_batch_failing_part_way_is_rolled_back(tmp_path: Path) -> None:
     assert texts(store, "u1") == sorted([*FACTS, "User likes tea"])
 
 
+@pytest.mark.parametrize("transactions", [True, False], ids=["transaction", "bulk-only"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_mongo_bulk_write_failing_part_way_is_completed_by_the_retry(
-    store_factory: Any, mode: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    store_factory: Any,
+    mode: str,
+    transactions: bool,
+    mongo_client: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = store_factory("mongo", mode)
+    store = store_factory("mongo", mode, use_transactions=transactions)
+    hello = mongo_client.admin.command("hello")
+    atomic = transactions and bool(hello.get("setName") or hello.get("msg") == "isdbgrid")
     manager = MemoryManager(ScriptedChatModel(responder=add_facts), store)
     real_exec, real_aexec = store._exec, store._aexec
 
@@ -200,17 +213,17 @@ async def test_mongo_bulk_write_failing_part_way_is_completed_by_the_retry(
         # The connection drops after the server applied the first half of the batch.
         return mongo_module._BulkWrite(op.requests[: len(op.requests) // 2])
 
-    def exec_half(coll: Any, op: Any) -> Any:
+    def exec_half(coll: Any, op: Any, session: Any = None) -> Any:
         if isinstance(op, mongo_module._BulkWrite):
-            real_exec(coll, half(op))
+            real_exec(coll, half(op), session)
             raise AutoReconnect("connection reset by peer")
-        return real_exec(coll, op)
+        return real_exec(coll, op, session)
 
-    async def aexec_half(coll: Any, op: Any) -> Any:
+    async def aexec_half(coll: Any, op: Any, session: Any = None) -> Any:
         if isinstance(op, mongo_module._BulkWrite):
-            await real_aexec(coll, half(op))
+            await real_aexec(coll, half(op), session)
             raise AutoReconnect("connection reset by peer")
-        return await real_aexec(coll, op)
+        return await real_aexec(coll, op, session)
 
     with monkeypatch.context() as patch, caplog.at_level(logging.WARNING, logger="langmem_agno"):
         patch.setattr(store, "_exec", exec_half)
@@ -219,7 +232,12 @@ async def test_mongo_bulk_write_failing_part_way_is_completed_by_the_retry(
     assert isinstance(failed.error, ExtractionError)
     assert "AutoReconnect" in str(failed.error) and "connection reset by peer" in str(failed.error)
     assert any("connection reset by peer" in r.getMessage() for r in caplog.records)
-    # MongoDB has no multi-document atomicity without a replica set: the retry completes the batch.
+    listed = (
+        await store.alist_memories(user_id="u1") if mode == "async" else store.list_memories(user_id="u1")
+    )
+    # In a transaction the half written is rolled back; a standalone server (no multi-document
+    # transactions) keeps it, and the retry completes the batch without duplicates.
+    assert listed.total == (0 if atomic else len(FACTS) // 2)
     for _ in range(2):
         assert (await extract(manager, mode, [HumanMessage("facts", id="m1")], "u1")).ok
     listed = (

@@ -176,6 +176,32 @@ def test_agent_id_limits_recall_to_this_agents_memories(store_factory: Any) -> N
     assert "bug reports" not in system_text(model.calls[0])
 
 
+@pytest.mark.parametrize(
+    ("options", "found"),
+    [
+        ({"agent_id": "billing"}, ["The user prefers email for invoices"]),
+        ({"agent_id": "billing", "private_to_agent": False}, ["bug reports", "invoices"]),
+        ({}, ["bug reports", "invoices"]),
+    ],
+    ids=["agent-default-private", "agent-opted-out", "no-agent"],
+)
+def test_tools_see_what_recall_sees_by_default(
+    store_factory: Any, options: dict[str, Any], found: list[str]
+) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    store.add("The user prefers email for invoices", user_id="u1", agent_id="billing")
+    store.add("The user prefers email for bug reports", user_id="u1", agent_id="support")
+    search = {"name": "search_memories", "args": {"query": "email", "limit": None}, "id": "s1"}
+    model = ScriptedChatModel(responses=[AIMessage("", tool_calls=[search]), AIMessage("ok")])
+    memory = MemoryMiddleware(store=store, extract=False, recall=False, **options)
+    out = create_agent(model, middleware=[memory]).invoke(
+        {"messages": [HumanMessage("what do you know about my email?")]}, context=Ctx("u1")
+    )
+    (reply,) = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    hits = sorted(hit["memory"] for hit in reply.artifact)
+    assert len(hits) == len(found) and all(word in hit for word, hit in zip(found, hits, strict=True))
+
+
 @pytest.mark.parametrize("use_async", [False, True])
 async def test_an_unreachable_store_costs_the_memories_not_the_answer(use_async: bool) -> None:
     dead = MongoClient("mongodb://127.0.0.1:9", serverSelectionTimeoutMS=100)
@@ -382,6 +408,33 @@ def test_a_failed_background_extraction_is_recorded_and_the_reply_still_arrives(
     assert "model down" in str(memory.errors[0].error)
 
 
+def test_a_failed_background_extraction_is_retried_with_the_threads_next_run(store_factory: Any) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    cities = city_extractor()
+    calls = 0
+
+    def down_once(messages: list[BaseMessage]) -> AIMessage:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("model down")
+        assert cities.responder is not None
+        return cities.responder(messages)
+
+    extractor = ScriptedChatModel(responder=down_once)
+    memory = MemoryMiddleware(store=store, model=extractor, recall=False, tools=False)
+    agent = create_agent(
+        ScriptedChatModel(responses=[AIMessage("Nice!")]), middleware=[memory], checkpointer=InMemorySaver()
+    )
+    two_turns(agent, memory, "context", flush=True)
+    assert [str(e.error.__cause__) for e in memory.errors] == ["model down"]
+    assert len(extractor.calls) == 2 and "I live in Paris" in human_text(extractor.calls[1])
+    assert sorted(m.memory for m in store.list_memories(user_id="u1")) == [
+        "The user lives in Lyon",
+        "The user lives in Paris",
+    ]
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -389,6 +442,7 @@ def test_a_failed_background_extraction_is_recorded_and_the_reply_still_arrives(
         ({"max_memories": "3"}, "max_memories must be a positive integer"),
         ({"agent_id": ""}, "agent_id must not be empty"),
         ({"max_chars": 0}, "max_chars must be a positive integer"),
+        ({"private_to_agent": "yes"}, "private_to_agent must be True, False or None, got 'yes'"),
         (
             {"extract": True, "model": ScriptedChatModel(), "background": False, "debounce_seconds": 1.0},
             "debounce_seconds needs background=True",

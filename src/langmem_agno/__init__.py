@@ -34,9 +34,11 @@ if TYPE_CHECKING:
     from langmem_agno.scripted import ScriptedChatModel
     from langmem_agno.secrets_filter import SecretFilter
     from langmem_agno.stores import (
+        ChangeSet,
         MemoryFilter,
         MemoryPage,
         MemoryStore,
+        MemoryUpdate,
         MongoMemoryStore,
         ScoredMemory,
         SQLiteMemoryStore,
@@ -52,6 +54,8 @@ if TYPE_CHECKING:
     )
 
 _EXPORTS: dict[str, str] = {
+    "ChangeSet": "langmem_agno.stores",
+    "MemoryUpdate": "langmem_agno.stores",
     "AddMemoryTool": "langmem_agno.tools",
     "BackgroundError": "langmem_agno.background",
     "DEFAULT_MAX_MEMORY_CHARS": "langmem_agno.record",
@@ -111,6 +115,7 @@ __all__ = [
     "DEFAULT_MAX_MEMORY_CHARS",
     "AddMemoryTool",
     "BackgroundError",
+    "ChangeSet",
     "DeleteMemoryTool",
     "ExtractionError",
     "ExtractionResult",
@@ -127,6 +132,7 @@ __all__ = [
     "MemoryScope",
     "MemoryStore",
     "MemoryTool",
+    "MemoryUpdate",
     "MissingUserIdError",
     "MongoMemoryStore",
     "RejectedCall",

@@ -10,7 +10,9 @@ work must run there). Both share one queue, which:
 * is drained by :meth:`BackgroundExtractor.flush` / :meth:`BackgroundExtractor.aflush`
   and, for the thread, at interpreter exit.
 
-A failure is logged and kept in :attr:`BackgroundExtractor.errors`, never dropped.
+A failure is logged, kept in :attr:`BackgroundExtractor.errors` and its messages
+are handed to the ``on_failure`` hook (the node hands them back to the thread's
+cursor, so the thread's next turn retries them): never dropped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from langchain_core.messages import BaseMessage
@@ -38,6 +40,8 @@ Lane = Hashable
 _SYNC: Lane = "sync"
 #: How many recent errors and results a :class:`BackgroundExtractor` keeps.
 DEFAULT_HISTORY = 100
+#: Called with a failed job's key, scope and messages.
+FailureHook = Callable[[Hashable, MemoryScope, list[BaseMessage]], None]
 
 
 @dataclass
@@ -149,10 +153,17 @@ class BackgroundExtractor:
         debounce_seconds: Wait this long after a conversation's last turn before
             extracting, merging the turns that arrive meanwhile; 0 runs each turn as it comes.
         history: How many recent errors and results to keep.
+        on_failure: Called with the key, scope and messages of each failed extraction (a model
+            or store failure), after it is recorded in :attr:`errors`, so the caller can retry them.
     """
 
     def __init__(
-        self, manager: MemoryManager, *, debounce_seconds: float = 0.0, history: int = DEFAULT_HISTORY
+        self,
+        manager: MemoryManager,
+        *,
+        debounce_seconds: float = 0.0,
+        history: int = DEFAULT_HISTORY,
+        on_failure: FailureHook | None = None,
     ) -> None:
         if isinstance(debounce_seconds, bool) or not isinstance(debounce_seconds, (int, float)):
             raise ValueError(f"debounce_seconds must be a number, got {debounce_seconds!r}")
@@ -160,6 +171,7 @@ class BackgroundExtractor:
             raise ValueError(f"debounce_seconds must be >= 0, got {debounce_seconds!r}")
         self.manager = manager
         self.debounce_seconds = float(debounce_seconds)
+        self.on_failure = on_failure
         self._queue = _Queue()
         self._errors: deque[BackgroundError] = deque(maxlen=history)
         self._results: deque[ExtractionResult] = deque(maxlen=history)
@@ -328,10 +340,21 @@ class BackgroundExtractor:
         self._results.append(result)
         if result.error is not None:
             self._errors.append(BackgroundError(job.key, job.scope.user_id, len(job.messages), result.error))
+            self._failed(job)
 
     def _record_error(self, job: _Job, exc: BaseException) -> None:
         logger.error("background memory extraction for %r failed", job.key, exc_info=exc)
         self._errors.append(BackgroundError(job.key, job.scope.user_id, len(job.messages), exc))
+        self._failed(job)
+
+    def _failed(self, job: _Job) -> None:
+        if self.on_failure is None:
+            return
+        try:
+            self.on_failure(job.key, job.scope, job.messages)
+        except Exception:
+            # The hook is the caller's code: its failure must not stop the worker.
+            logger.exception("the on_failure hook of a background memory extraction for %r failed", job.key)
 
     def _at_exit(self) -> None:
         adopted = self._queue.adopt_orphans()

@@ -8,8 +8,8 @@ The flow of one extraction:
 2. make exactly one model call with ``add_memory`` / ``update_memory`` /
    ``delete_memory`` bound as tools; the tool results are never sent back;
 3. validate every tool call on its own (an unknown alias, a missing argument, an
-   empty or over-long text is rejected with a reason) and apply the valid ones:
-   all adds in one bulk write, then the updates, then the deletes in one write.
+   empty or over-long text is rejected with a reason) and apply the valid ones
+   as one change set (:meth:`MemoryStore.apply_changes`): all of it, or none.
 
 The model never sees a real ``memory_id`` and never chooses the scope: aliases
 are mapped back to ids of memories this user owns, and the scope comes from the
@@ -45,7 +45,7 @@ from langmem_agno.prompts import (
 )
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
-from langmem_agno.stores.base import MemoryFilter, MemoryStore, query_terms
+from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
 from langmem_agno.stores.recall_index import recall_index
 
 logger = logging.getLogger(__name__)
@@ -658,45 +658,42 @@ class MemoryManager:
         return plan
 
     def _apply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
-        uid, input_text = prepared.scope.user_id, prepared.input_text or None
-        if plan.adds:
-            result.added.extend(self.store.add_many(plan.adds, user_id=uid))
-        for target, text, topics in plan.updates:
-            try:
-                result.updated.append(
-                    self.store.update(
-                        target.memory_id, user_id=uid, memory=text, topics=topics, input=input_text
-                    )
-                )
-            except MemoryNotFoundError as exc:
-                result.rejected.append(_gone("update_memory", exc))
-        if plan.deletes:
-            count = self.store.delete_many([m.memory_id for m in plan.deletes], user_id=uid)
-            self._record_deletes(plan, count, result)
+        if plan.adds or plan.updates or plan.deletes:
+            self._record(plan, self.store.apply_changes(**self._changes(plan, prepared)), result)
 
     async def _aapply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
-        uid, input_text = prepared.scope.user_id, prepared.input_text or None
-        if plan.adds:
-            result.added.extend(await self.store.aadd_many(plan.adds, user_id=uid))
-        for target, text, topics in plan.updates:
-            try:
-                result.updated.append(
-                    await self.store.aupdate(
-                        target.memory_id, user_id=uid, memory=text, topics=topics, input=input_text
-                    )
-                )
-            except MemoryNotFoundError as exc:
-                result.rejected.append(_gone("update_memory", exc))
-        if plan.deletes:
-            count = await self.store.adelete_many([m.memory_id for m in plan.deletes], user_id=uid)
-            self._record_deletes(plan, count, result)
+        if plan.adds or plan.updates or plan.deletes:
+            self._record(plan, await self.store.aapply_changes(**self._changes(plan, prepared)), result)
 
     @staticmethod
-    def _record_deletes(plan: _Plan, count: int, result: ExtractionResult) -> None:
-        if count != len(plan.deletes):
-            # Another writer removed some of them between our read and our write.
-            logger.info("memory extraction deleted %d of %d memories", count, len(plan.deletes))
-        result.deleted.extend(plan.deletes)
+    def _changes(plan: _Plan, prepared: _Prepared) -> dict[str, Any]:
+        """The plan as one store change set: written all at once, so a failure leaves nothing half-done."""
+        scope, input_text = prepared.scope, prepared.input_text or None
+        return {
+            **MemoryManager._where(scope),
+            "adds": plan.adds,
+            "updates": [
+                MemoryUpdate(target.memory_id, memory=text, topics=topics, input=input_text)
+                for target, text, topics in plan.updates
+            ],
+            "deletes": [m.memory_id for m in plan.deletes],
+        }
+
+    @staticmethod
+    def _record(plan: _Plan, changes: ChangeSet, result: ExtractionResult) -> None:
+        result.added.extend(changes.added)
+        result.updated.extend(changes.updated)
+        # Another writer deleted these after they were shown to the model.
+        for memory_id in changes.missing_updates:
+            result.rejected.append(_gone("update_memory", MemoryNotFoundError(memory_id, result.user_id)))
+        gone = set(changes.missing_deletes)
+        if gone:
+            logger.info(
+                "memory extraction deleted %d of %d memories",
+                len(plan.deletes) - len(gone),
+                len(plan.deletes),
+            )
+        result.deleted.extend(m for m in plan.deletes if m.memory_id not in gone)
 
     def _call_model(self, prompt: list[BaseMessage]) -> AIMessage:
         if self.timeout is None:

@@ -4,7 +4,9 @@ FTS5 ships with Python's ``sqlite3`` and ranks with BM25; the Porter stemmer
 lets "emails" find "email" and "prefers" find "preferred". The SQLite store
 keeps a persistent FTS5 table beside the memories; other stores rank in the
 process with :func:`rank_in_process`, which builds the same index in memory
-over the user's memories, so both paths order hits identically.
+over the user's memories that share a word stem with the query (found by the
+database). The tokenizer and scoring are the same on both paths; only the
+document frequencies differ, counted over that pool instead of the whole table.
 """
 
 from __future__ import annotations
@@ -40,6 +42,17 @@ def content_terms(query: str) -> list[str]:
     """Return the distinct lowercase words of ``query`` less function words (all of them if that is all)."""
     terms = query_terms(query)
     return [t for t in terms if t not in STOP_WORDS] or terms
+
+
+def stem_prefix(term: str) -> str:
+    """Return a prefix of ``term`` that every word form sharing its Porter stem starts with.
+
+    Porter stemming strips or rewrites endings, and can cut a word back to its
+    first three letters ("running", "runs": "run"), so three letters is the
+    longest prefix all forms are sure to share. Used to pre-filter candidates in
+    a database; BM25 then decides what really matches.
+    """
+    return term[:3]
 
 
 def informative_terms(terms: Sequence[str], doc_freq: Callable[[str], int], total: int) -> list[str]:

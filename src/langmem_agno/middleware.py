@@ -72,7 +72,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         recall: Put the user's relevant memories in the system prompt of each model call.
         tools: Give the agent the memory tools.
         extract: Extract memories from the new messages after each run.
-        background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it.
+        background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it. A
+            failed background extraction is retried with the thread's next run.
         k: How many memories are retrieved for each model call (at most ``max_memories`` are shown).
         embeddings: A LangChain embeddings model for dense ranking; lexical without one.
         ranking: See :class:`~langmem_agno.recall.MemoryRetriever`.
@@ -89,6 +90,12 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         default_user_id: The user when a run names none (single-user apps).
         agent_id: This agent: recall reads only its memories, and the tools and extraction write it.
         team_id: This team, likewise.
+        private_to_agent: Whether the memory tools search, update and delete only the memories of
+            the run's agent and team (see :func:`~langmem_agno.tools.create_memory_tools`). The
+            default, ``None``, follows recall: private whenever the run's scope names an agent or
+            team (``agent_id`` here or in the run), every memory of the user otherwise; so the
+            tools never reach a memory the recalled block would not show. ``False`` lets the tools
+            reach every agent's memories of the user; ``True`` requires an agent or team.
 
     Raises:
         ValueError: If ``extract=True`` without a ``model``, or an option is not valid.
@@ -126,6 +133,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         default_user_id: str | None = None,
         agent_id: str | None = None,
         team_id: str | None = None,
+        private_to_agent: bool | None = None,
     ) -> None:
         super().__init__()
         if not isinstance(store, MemoryStore):
@@ -137,6 +145,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         ):
             if value is not None:
                 check_id(name, value)
+        if private_to_agent is not None and not isinstance(private_to_agent, bool):
+            raise ValueError(f"private_to_agent must be True, False or None, got {private_to_agent!r}")
         for name, count in (("k", k), ("max_memories", max_memories)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"{name} must be a positive integer, got {count!r}")
@@ -169,6 +179,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                 default_user_id=default_user_id,
                 agent_id=agent_id,
                 team_id=team_id,
+                private_to_agent=private_to_agent,
             )
             if tools
             else []

@@ -151,11 +151,16 @@ class MemoryRetriever(BaseRetriever):
         n = k if mode == "lexical" and not self.recency_weight else max(k * CANDIDATE_FACTOR, MIN_CANDIDATES)
         candidates: list[UserMemory] | None = None
         complete = False
-        if mode != "lexical" or self.index.lexical_in_process:
+        if mode != "lexical":
             candidates, complete = yield _Call("index", "candidates", (flt,))
         rankings: list[list[ScoredMemory]] = []
         if mode != "dense":
-            rankings.append((yield _Call("index", "lexical", (flt, query, n, candidates))))
+            lexical_pool = candidates
+            if lexical_pool is None and self.index.lexical_in_process:
+                # Only memories sharing a word stem with the query can score; the
+                # server finds them, so a user's whole history is not shipped per query.
+                lexical_pool = yield _Call("index", "word_candidates", (flt, query))
+            rankings.append((yield _Call("index", "lexical", (flt, query, n, lexical_pool))))
         if mode != "lexical" and candidates and query.strip():
             rankings.append((yield from self._dense_plan(query, flt, candidates, complete, n)))
         hits = fuse(

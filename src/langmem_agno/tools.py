@@ -8,7 +8,9 @@ Whose memories a call touches is never an argument the model fills in. It is
 resolved for every call from the run (see :func:`langmem_agno.scope.resolve_scope`):
 the ``ToolRuntime`` that LangGraph's ``ToolNode`` injects, LangGraph's runtime
 context, or ``config["configurable"]``. The tools hold no per-user state, so one
-tool list serves any number of users at once. A bad call (unknown id, another
+tool list serves any number of users at once. With ``private_to_agent``, search,
+update and delete also see only the memories of the run's agent (and team), so
+another agent's memory id behaves exactly like an unknown one. A bad call (unknown id, another
 user's id, empty or over-long text, wrong types, an extra ``user_id`` argument)
 comes back to the model as a tool error message it can act on, and changes nothing.
 """
@@ -27,7 +29,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, InjectedToolArg, ToolException
 from langchain_core.tools.base import ArgsSchema
 from langgraph.prebuilt import ToolRuntime
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
 from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError, StoreUnavailableError
 from langmem_agno.record import UserMemory, check_memory_text, normalize_topics
@@ -188,6 +190,12 @@ class MemoryTool(BaseTool):
         agent_id: The agent these tools write for (stored on new memories).
         team_id: The team these tools write for (stored on new memories).
         max_memory_chars: The longest memory text accepted; ``None`` for the store's limit.
+        private_to_agent: Whether search, update and delete see only the memories of the
+            run's agent and team (the scope's ``agent_id`` / ``team_id``, from these options
+            or the run). ``False`` (the default): every memory of the user. ``True``: only the
+            scope's agent and team; a run whose scope names neither raises ``ValueError``
+            rather than silently widening to every agent. ``None``: only the scope's agent
+            and team when it names one, every memory of the user otherwise (how recall filters).
     """
 
     store: MemoryStore
@@ -195,6 +203,7 @@ class MemoryTool(BaseTool):
     agent_id: str | None = None
     team_id: str | None = None
     max_memory_chars: int | None = None
+    private_to_agent: StrictBool | None = False
     handle_tool_error: bool | str | None = True
     # True means "answer the model with describe_validation_error"; False re-raises.
     handle_validation_error: bool | str | Callable[[ValidationError], str] | None = True  # type: ignore[assignment]
@@ -236,6 +245,22 @@ class MemoryTool(BaseTool):
             default_user_id=self.default_user_id,
             where=f"tool {self.name!r}",
         )
+
+    def _owner(self, scope: MemoryScope) -> dict[str, Any]:
+        """The store filter of a read or a change: the user, plus the agent and team when private."""
+        owner: dict[str, Any] = {"user_id": scope.user_id}
+        if self.private_to_agent is False:
+            return owner
+        if self.private_to_agent is True and scope.agent_id is None and scope.team_id is None:
+            # A configuration error for the developer, not a tool error for the model.
+            raise ValueError(
+                f"tool {self.name!r} is private_to_agent=True but the run names no agent_id or team_id; "
+                "pass agent_id= to create_memory_tools, or agent_id in the run's context or "
+                'config["configurable"]'
+            )
+        owner["agent_id"] = scope.agent_id
+        owner["team_id"] = scope.team_id
+        return owner
 
     def _text(self, memory: object) -> str:
         limit = self.max_memory_chars if self.max_memory_chars is not None else self.store.max_memory_chars
@@ -334,7 +359,7 @@ class UpdateMemoryTool(MemoryTool):
         memory_id = check_id("memory_id", arguments["memory_id"])
         text = self._text(arguments["memory"])
         topics = normalize_topics(arguments.get("topics"))
-        return (memory_id,), {"user_id": scope.user_id, "memory": text, "topics": topics}
+        return (memory_id,), {**self._owner(scope), "memory": text, "topics": topics}
 
     def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
         content = f"Memory updated (id: {result.memory_id}): {result.memory}{_topics_text(result.topics)}"
@@ -354,7 +379,7 @@ class DeleteMemoryTool(MemoryTool):
     store_method: ClassVar[str] = "delete"
 
     def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (check_id("memory_id", arguments["memory_id"]),), {"user_id": scope.user_id}
+        return (check_id("memory_id", arguments["memory_id"]),), self._owner(scope)
 
     def _render(self, arguments: dict[str, Any], result: bool) -> tuple[str, Any]:
         memory_id = arguments["memory_id"]
@@ -395,7 +420,7 @@ class SearchMemoriesTool(MemoryTool):
             limit = self.default_limit
         if not 1 <= limit <= self.max_limit:
             raise InvalidMemoryError(f"limit must be between 1 and {self.max_limit}, got {limit}")
-        return (query,), {"user_id": scope.user_id, "limit": limit}
+        return (query,), {**self._owner(scope), "limit": limit}
 
     def _render(self, arguments: dict[str, Any], result: list[ScoredMemory]) -> tuple[str, Any]:
         query = arguments["query"]
@@ -438,6 +463,7 @@ def create_memory_tools(
     max_memory_chars: int | None = None,
     default_search_limit: int = DEFAULT_SEARCH_LIMIT,
     max_search_limit: int = MAX_SEARCH_LIMIT,
+    private_to_agent: bool | None = False,
 ) -> list[BaseTool]:
     """Build the memory tools for an agent: one list serves every user of the agent.
 
@@ -457,12 +483,17 @@ def create_memory_tools(
         max_memory_chars: The longest memory text the tools accept; ``None`` for the store's limit.
         default_search_limit: Hits returned when the model passes no limit.
         max_search_limit: The most hits the model may ask for.
+        private_to_agent: Search, update and delete only the memories of the run's agent
+            and team, so one agent never reads or changes another agent's memories of the
+            same user. ``True`` requires the run (or ``agent_id`` / ``team_id`` here) to name
+            an agent or team; ``None`` applies the filter only when it does; ``False`` (the
+            default) shares every memory of the user among all agents, as Agno does.
 
     Returns:
         The tools, ready for ``create_agent(model, tools=...)`` or ``ToolNode(...)``.
 
     Raises:
-        ValueError: If an action, name or limit is not valid.
+        ValueError: If an action, name, limit or ``private_to_agent`` is not valid.
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -499,6 +530,7 @@ def create_memory_tools(
                 agent_id=agent_id,
                 team_id=team_id,
                 max_memory_chars=max_memory_chars,
+                private_to_agent=private_to_agent,
                 **overrides,
             )
         )

@@ -96,6 +96,66 @@ class UserStats:
 
 
 @dataclass(frozen=True)
+class MemoryUpdate:
+    """One change to an existing memory, for :meth:`MemoryStore.apply_changes`.
+
+    Fields left as ``None`` are not touched (``topics=[]`` clears the topics);
+    ``updated_at`` is always refreshed.
+
+    Attributes:
+        memory_id: The memory to change.
+        memory: Its new text.
+        topics: Its new topics.
+        input: The user text the new version came from.
+        feedback: Feedback on the memory.
+    """
+
+    memory_id: str
+    memory: str | None = None
+    topics: Sequence[str] | None = None
+    input: str | None = None
+    feedback: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    """A validated :meth:`MemoryStore.apply_changes` call, as a backend receives it.
+
+    Attributes:
+        flt: The scope the updates and deletes must fall in (user, and agent or team when given).
+        adds: The records to insert if absent.
+        updates: ``(memory_id, fields to set)`` pairs, ``updated_at`` included.
+        deletes: The ids to delete.
+    """
+
+    flt: MemoryFilter
+    adds: list[UserMemory]
+    updates: list[tuple[str, dict[str, Any]]]
+    deletes: list[str]
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    """What one :meth:`MemoryStore.apply_changes` call wrote.
+
+    Attributes:
+        added: The added memories as stored, in the order given (a retried add
+            returns the memory stored the first time).
+        updated: The updated memories as stored after the change, in the order given.
+        deleted: The ids of the memories deleted, in the order given.
+        missing_updates: Ids of updates whose memory is not in the scope (unknown,
+            another user's or another agent's or team's): nothing was written for them.
+        missing_deletes: The same for deletes.
+    """
+
+    added: list[UserMemory] = field(default_factory=list)
+    updated: list[UserMemory] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    missing_updates: list[str] = field(default_factory=list)
+    missing_deletes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class ScoredMemory:
     """A search hit.
 
@@ -149,6 +209,14 @@ def _check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise InvalidMemoryError(f"{name} must be an integer >= {minimum}, got {value!r}")
     return value
+
+
+def _check_distinct(ids: Sequence[str], where: str) -> None:
+    seen: set[str] = set()
+    for memory_id in ids:
+        if memory_id in seen:
+            raise InvalidMemoryError(f"memory_id {memory_id!r} appears twice in {where}")
+        seen.add(memory_id)
 
 
 def _check_sort(sort: str) -> SortOrder:
@@ -236,18 +304,54 @@ class MemoryStore(ABC):
             updated_at=now,
         )
 
-    def _prepare_many(self, memories: Sequence[str | UserMemory], user_id: str) -> list[UserMemory]:
+    def _prepare_many(
+        self,
+        memories: Sequence[str | UserMemory],
+        user_id: str,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> list[UserMemory]:
         if isinstance(memories, (str, bytes)) or not isinstance(memories, Sequence):
             raise InvalidMemoryError(f"memories must be a list, got {type(memories).__name__}")
         records = [
-            self._new_record(m, user_id=user_id, agent_id=None, team_id=None, topics=None, input=None)
+            self._new_record(m, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=None, input=None)
             for m in memories
         ]
-        ids = [r.memory_id for r in records]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
-            raise InvalidMemoryError(f"memory_id {dup!r} appears twice in one batch")
+        _check_distinct([r.memory_id for r in records], "one batch")
         return records
+
+    def _prepare_changes(
+        self,
+        user_id: str,
+        adds: Sequence[str | UserMemory],
+        updates: Sequence[MemoryUpdate],
+        deletes: Sequence[str],
+        agent_id: str | None,
+        team_id: str | None,
+    ) -> ChangeRequest:
+        flt = self._filter(user_id, agent_id, team_id)
+        records = self._prepare_many(adds, user_id, agent_id, team_id)
+        if isinstance(updates, (str, bytes)) or not isinstance(updates, Sequence):
+            raise InvalidMemoryError(f"updates must be a list of MemoryUpdate, got {updates!r:.80}")
+        changes: list[tuple[str, dict[str, Any]]] = []
+        for upd in updates:
+            if not isinstance(upd, MemoryUpdate):
+                raise InvalidMemoryError(f"updates must hold MemoryUpdate values, got {upd!r:.80}")
+            changes.append(
+                (
+                    upd.memory_id,
+                    self._prepare_update(
+                        upd.memory_id, user_id, upd.memory, upd.topics, upd.input, upd.feedback
+                    ),
+                )
+            )
+        delete_ids = self._ids(deletes)
+        # One memory changed twice in one atomic write has no single meaning (which update wins?
+        # is a deleted memory's update lost?): refuse it rather than guess.
+        _check_distinct(
+            [*(r.memory_id for r in records), *(i for i, _ in changes), *delete_ids], "one change set"
+        )
+        return ChangeRequest(flt, records, changes, delete_ids)
 
     def _prepare_update(
         self,
@@ -354,6 +458,50 @@ class MemoryStore(ABC):
         """
         records = self._prepare_many(memories, user_id)
         return self._insert(records) if records else []
+
+    def apply_changes(
+        self,
+        *,
+        user_id: str,
+        adds: Sequence[str | UserMemory] = (),
+        updates: Sequence[MemoryUpdate] = (),
+        deletes: Sequence[str] = (),
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> ChangeSet:
+        """Apply adds, updates and deletes of one user as one write: all of it lands, or none.
+
+        Every argument is validated before anything is written. SQLite runs the
+        whole set in one transaction; MongoDB in one multi-document transaction
+        on a replica set or sharded cluster. A standalone MongoDB server has no
+        multi-document transactions: there the set is one ordered bulk write,
+        which a failure can interrupt part-way, and applying the same set again
+        converges (adds are insert-if-absent, updates set fixed values, deletes
+        of a gone memory are no-ops).
+
+        Args:
+            user_id: The owner of every memory touched.
+            adds: Texts or :class:`UserMemory` objects to add; an add whose
+                ``memory_id`` this user already has changes nothing.
+            updates: Changes to existing memories.
+            deletes: Ids of memories to delete.
+            agent_id: The agent writing: stamped on the adds, and only this agent's
+                memories are updated or deleted.
+            team_id: The same, for a team.
+
+        Returns:
+            What was written; updates and deletes whose memory is not in the
+            scope (unknown ids, another user's or agent's) are listed as missing.
+
+        Raises:
+            InvalidMemoryError: If any value is invalid, an id appears twice, or an
+                add's ``memory_id`` belongs to another user; nothing is written then.
+            StoreUnavailableError: If the database cannot be reached.
+        """
+        request = self._prepare_changes(user_id, adds, updates, deletes, agent_id, team_id)
+        if not (request.adds or request.updates or request.deletes):
+            return ChangeSet()
+        return self._apply(request)
 
     def get(
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
@@ -540,6 +688,22 @@ class MemoryStore(ABC):
         records = self._prepare_many(memories, user_id)
         return await self._ainsert(records) if records else []
 
+    async def aapply_changes(
+        self,
+        *,
+        user_id: str,
+        adds: Sequence[str | UserMemory] = (),
+        updates: Sequence[MemoryUpdate] = (),
+        deletes: Sequence[str] = (),
+        agent_id: str | None = None,
+        team_id: str | None = None,
+    ) -> ChangeSet:
+        """Async twin of :meth:`apply_changes`."""
+        request = self._prepare_changes(user_id, adds, updates, deletes, agent_id, team_id)
+        if not (request.adds or request.updates or request.deletes):
+            return ChangeSet()
+        return await self._aapply(request)
+
     async def aget(
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> UserMemory | None:
@@ -679,6 +843,10 @@ class MemoryStore(ABC):
         """Insert records that are absent (by ``memory_id``) in one write; return all as stored, in order."""
 
     @abstractmethod
+    def _apply(self, request: ChangeRequest) -> ChangeSet:
+        """Write a validated change set as one atomic write (see :meth:`apply_changes`)."""
+
+    @abstractmethod
     def _find(
         self,
         flt: MemoryFilter,
@@ -714,6 +882,10 @@ class MemoryStore(ABC):
     @abstractmethod
     async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
         """Async twin of :meth:`_insert`."""
+
+    @abstractmethod
+    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
+        """Async twin of :meth:`_apply`."""
 
     @abstractmethod
     async def _afind(

@@ -14,11 +14,11 @@ import inspect
 import logging
 import re
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, MongoClient, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
 from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
@@ -26,6 +26,8 @@ from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMem
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
     SEARCH_SCAN_LIMIT,
+    ChangeRequest,
+    ChangeSet,
     MemoryFilter,
     MemoryStore,
     ScoredMemory,
@@ -57,7 +59,8 @@ class _Count:
 
 @dataclass(frozen=True)
 class _BulkWrite:
-    requests: list[UpdateOne]
+    requests: Sequence[UpdateOne | DeleteOne]
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,22 @@ class _CreateIndex:
     unique: bool = False
 
 
-_Op = _Find | _Count | _BulkWrite | _FindOneAndSet | _DeleteMany | _Distinct | _Aggregate | _CreateIndex
+@dataclass(frozen=True)
+class _Hello:
+    """The server's ``hello`` reply: what kind of deployment this is."""
+
+
+_Op = (
+    _Find
+    | _Count
+    | _BulkWrite
+    | _FindOneAndSet
+    | _DeleteMany
+    | _Distinct
+    | _Aggregate
+    | _CreateIndex
+    | _Hello
+)
 _Plan = Generator[_Op, Any, T]
 
 #: Indexes we need. ``memory_id_1`` has exactly the name and spec Agno uses, so
@@ -126,9 +144,7 @@ def _read(docs: Sequence[dict[str, Any]]) -> list[UserMemory]:
 
 
 # ---------------------------------------------------------------- plans
-def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
-    user_id = records[0].user_id
-    ids = [r.memory_id for r in records]
+def _refuse_taken_ids(user_id: str | None, ids: list[str]) -> _Plan[None]:
     # Refuse the whole batch before writing anything if an id is another
     # user's, so a failed batch never lands half-way.
     taken = yield _Find(
@@ -136,7 +152,10 @@ def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
     )
     if taken:
         raise InvalidMemoryError(f"memory_id {taken[0]['memory_id']!r} is already in use")
-    requests = []
+
+
+def _upserts(records: Sequence[UserMemory], user_id: str | None) -> list[UpdateOne | DeleteOne]:
+    requests: list[UpdateOne | DeleteOne] = []
     for rec in records:
         doc = rec.to_document()
         insert = {k: v for k, v in doc.items() if k not in ("memory_id", "user_id")}
@@ -144,10 +163,63 @@ def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
         requests.append(
             UpdateOne({"memory_id": rec.memory_id, "user_id": user_id}, {"$setOnInsert": insert}, upsert=True)
         )
-    yield _BulkWrite(requests)
+    return requests
+
+
+def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
+    user_id = records[0].user_id
+    ids = [r.memory_id for r in records]
+    yield from _refuse_taken_ids(user_id, ids)
+    yield _BulkWrite(_upserts(records, user_id))
     docs = yield _Find({"memory_id": {"$in": ids}, "user_id": user_id})
     stored = {m.memory_id: m for m in _read(docs)}
     return [stored[i] for i in ids]
+
+
+def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
+    """Write a change set as one ordered bulk write of single-document operations.
+
+    Run inside a transaction it is atomic. Without one (a standalone server) a
+    failure can stop it part-way, and running it again converges: the adds are
+    insert-if-absent, the updates ``$set`` fixed values, and deleting a gone
+    memory is a no-op; single-document operations are what retryable writes retry.
+    """
+    flt = request.flt
+    scope = _filter_doc(flt)
+    add_ids = [r.memory_id for r in request.adds]
+    if add_ids:
+        yield from _refuse_taken_ids(flt.user_id, add_ids)
+    update_ids = [i for i, _ in request.updates]
+    targets = [*update_ids, *request.deletes]
+    present: dict[str, dict[str, Any]] = {}
+    if targets:
+        present = {d["memory_id"]: d for d in (yield _Find(_filter_doc(flt, targets)))}
+    writes = _upserts(request.adds, flt.user_id)
+    for memory_id, changes in request.updates:
+        before = present.get(memory_id)
+        if before is None:
+            continue
+        key = {**scope, "memory_id": memory_id}
+        if before.get("created_at") is None:
+            # As in _update_plan: pin the created_at readers saw (Agno's upsert writes none).
+            pinned = UserMemory.from_document(before).created_at
+            writes.append(UpdateOne({**key, "created_at": None}, {"$set": {"created_at": pinned}}))
+        writes.append(UpdateOne(key, {"$set": changes}))
+    deleted = [i for i in request.deletes if i in present]
+    writes += [DeleteOne({**scope, "memory_id": i}) for i in deleted]
+    if writes:
+        yield _BulkWrite(writes, ordered=True)
+    wanted = [*add_ids, *(i for i in update_ids if i in present)]
+    docs = (yield _Find({"memory_id": {"$in": wanted}, "user_id": flt.user_id})) if wanted else []
+    stored = {m.memory_id: m for m in _read(docs)}
+    return ChangeSet(
+        added=[stored[i] for i in add_ids],
+        # Read back after the write: a memory another writer deleted meanwhile is missing, not updated.
+        updated=[stored[i] for i in update_ids if i in present and i in stored],
+        deleted=deleted,
+        missing_updates=[i for i in update_ids if i not in present or i not in stored],
+        missing_deletes=[i for i in request.deletes if i not in present],
+    )
 
 
 def _find_plan(
@@ -217,6 +289,13 @@ def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[l
     return rank_by_terms(_read(docs), terms, limit)
 
 
+def _runs_transactions(hello: dict[str, Any]) -> bool:
+    # Multi-document transactions need sessions and a replica set member or a mongos;
+    # a standalone server answers hello with neither setName nor "isdbgrid".
+    sessions = hello.get("logicalSessionTimeoutMinutes") is not None
+    return sessions and (bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
+
+
 # ---------------------------------------------------------------- the store
 class MongoMemoryStore(MemoryStore):
     """Memories in a MongoDB collection that Agno's ``MongoDb`` reads and writes too.
@@ -235,6 +314,10 @@ class MongoMemoryStore(MemoryStore):
         secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
         timeout_ms: Server selection, connect and socket timeout for clients the store opens.
         create_indexes: Create the indexes the store relies on, once, on first use.
+        use_transactions: Write a change set (:meth:`apply_changes`) in one multi-document
+            transaction when the deployment supports them (a replica set or a sharded
+            cluster, detected once with ``hello``). ``False`` always writes it as one
+            ordered bulk write, as on a standalone server, which is not atomic.
 
     Example:
         >>> store = MongoMemoryStore("mongodb://localhost:27017")  # doctest: +SKIP
@@ -253,6 +336,7 @@ class MongoMemoryStore(MemoryStore):
         secret_filter: SecretFilter | bool = True,
         timeout_ms: int = 5_000,
         create_indexes: bool = True,
+        use_transactions: bool = True,
     ) -> None:
         super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
         if uri is None and client is None and async_client is None:
@@ -272,6 +356,9 @@ class MongoMemoryStore(MemoryStore):
         self._async_client: Any = async_client
         self._indexes_ready = not create_indexes
         self._index_lock = threading.Lock()
+        self.use_transactions = use_transactions
+        # Whether the sync / async client's deployment runs transactions; asked once each.
+        self._transactions: dict[str, bool] = {}
         if self._client is None and uri is not None:
             self._client = MongoClient(uri, **self._client_options())
 
@@ -317,73 +404,100 @@ class MongoMemoryStore(MemoryStore):
         return self._async_client[self.database][self.collection]
 
     def _translate(self, exc: PyMongoError) -> Exception:
-        if isinstance(exc, DuplicateKeyError) or (
-            isinstance(exc, BulkWriteError)
-            and any(e.get("code") == 11000 for e in exc.details.get("writeErrors", []))
-        ):
-            return InvalidMemoryError(f"{self._where()}: memory_id already in use ({exc})")
+        duplicates: list[Mapping[str, Any]] = []
+        if isinstance(exc, DuplicateKeyError):
+            duplicates = [exc.details or {}]
+        elif isinstance(exc, BulkWriteError):
+            duplicates = [e for e in exc.details.get("writeErrors", []) if e.get("code") == 11000]
+        if duplicates:
+            # Name the key: memory_id (ours and Agno's index), or a unique index someone else added.
+            keys = sorted({k for d in duplicates for k in d.get("keyPattern") or {"memory_id": 1}})
+            what = "memory_id already in use" if keys == ["memory_id"] else f"duplicate value for {keys}"
+            return InvalidMemoryError(f"{self._where()}: {what} ({exc})")
         return StoreUnavailableError(f"{self._where()}: {type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------ drivers
-    def _exec(self, coll: Any, op: _Op) -> Any:
+    def _exec(self, coll: Any, op: _Op, session: Any = None) -> Any:
         if isinstance(op, _Find):
-            cursor = coll.find(op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit)
+            cursor = coll.find(
+                op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit, session=session
+            )
             return list(cursor)
         if isinstance(op, _Count):
-            return coll.count_documents(op.filter)
+            return coll.count_documents(op.filter, session=session)
         if isinstance(op, _BulkWrite):
-            return coll.bulk_write(op.requests, ordered=False)
+            return coll.bulk_write(op.requests, ordered=op.ordered, session=session)
         if isinstance(op, _FindOneAndSet):
             return coll.find_one_and_update(
                 op.filter,
                 {"$set": op.changes},
                 projection=_PROJECTION,
                 return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
+                session=session,
             )
         if isinstance(op, _DeleteMany):
-            return coll.delete_many(op.filter).deleted_count
+            return coll.delete_many(op.filter, session=session).deleted_count
         if isinstance(op, _Distinct):
-            return coll.distinct(op.key, op.filter)
+            return coll.distinct(op.key, op.filter, session=session)
         if isinstance(op, _Aggregate):
-            return list(coll.aggregate(op.pipeline))
+            return list(coll.aggregate(op.pipeline, session=session))
+        if isinstance(op, _Hello):
+            return coll.database.command("hello")
         return coll.create_index(op.keys, name=op.name, unique=op.unique)
 
-    async def _aexec(self, coll: Any, op: _Op) -> Any:
+    async def _aexec(self, coll: Any, op: _Op, session: Any = None) -> Any:
         if isinstance(op, _Find):
-            cursor = coll.find(op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit)
+            cursor = coll.find(
+                op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit, session=session
+            )
             return await cursor.to_list(None)
         if isinstance(op, _Aggregate):
             # PyMongo's async aggregate is a coroutine; Motor's returns the cursor directly.
-            cursor = coll.aggregate(op.pipeline)
+            cursor = coll.aggregate(op.pipeline, session=session)
             if inspect.isawaitable(cursor):
                 cursor = await cursor
             return await cursor.to_list(None)
         if isinstance(op, _Count):
-            return await coll.count_documents(op.filter)
+            return await coll.count_documents(op.filter, session=session)
         if isinstance(op, _BulkWrite):
-            return await coll.bulk_write(op.requests, ordered=False)
+            return await coll.bulk_write(op.requests, ordered=op.ordered, session=session)
         if isinstance(op, _FindOneAndSet):
             return await coll.find_one_and_update(
                 op.filter,
                 {"$set": op.changes},
                 projection=_PROJECTION,
                 return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
+                session=session,
             )
         if isinstance(op, _DeleteMany):
-            return (await coll.delete_many(op.filter)).deleted_count
+            return (await coll.delete_many(op.filter, session=session)).deleted_count
         if isinstance(op, _Distinct):
-            return await coll.distinct(op.key, op.filter)
+            return await coll.distinct(op.key, op.filter, session=session)
+        if isinstance(op, _Hello):
+            return await coll.database.command("hello")
         return await coll.create_index(op.keys, name=op.name, unique=op.unique)
+
+    def _drive(self, coll: Any, plan: _Plan[T], session: Any = None) -> T:
+        result: Any = None
+        try:
+            while True:
+                result = self._exec(coll, plan.send(result), session)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+
+    async def _adrive(self, coll: Any, plan: _Plan[T], session: Any = None) -> T:
+        result: Any = None
+        try:
+            while True:
+                result = await self._aexec(coll, plan.send(result), session)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
 
     def _run(self, plan: _Plan[T]) -> T:
         coll = self._sync_collection()
         try:
             self._ensure_indexes(coll)
-            result: Any = None
-            while True:
-                result = self._exec(coll, plan.send(result))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return self._drive(coll, plan)
         except PyMongoError as exc:
             raise self._translate(exc) from exc
 
@@ -391,11 +505,45 @@ class MongoMemoryStore(MemoryStore):
         coll = self._async_collection()
         try:
             await self._aensure_indexes(coll)
-            result: Any = None
-            while True:
-                result = await self._aexec(coll, plan.send(result))
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+            return await self._adrive(coll, plan)
+        except PyMongoError as exc:
+            raise self._translate(exc) from exc
+
+    def _run_atomic(self, make_plan: Callable[[], _Plan[T]]) -> T:
+        """Run a plan in one transaction when the deployment has them, else as it is."""
+        coll = self._sync_collection()
+        try:
+            self._ensure_indexes(coll)
+            if "sync" not in self._transactions:
+                self._transactions["sync"] = _runs_transactions(self._exec(coll, _Hello()))
+            if not (self.use_transactions and self._transactions["sync"]):
+                return self._drive(coll, make_plan())
+            with coll.database.client.start_session() as session:
+                # with_transaction reruns the callback on a transient error, so each run gets a fresh plan.
+                return session.with_transaction(  # type: ignore[no-any-return]
+                    lambda s: self._drive(coll, make_plan(), s)
+                )
+        except PyMongoError as exc:
+            raise self._translate(exc) from exc
+
+    async def _arun_atomic(self, make_plan: Callable[[], _Plan[T]]) -> T:
+        """Async twin of :meth:`_run_atomic`."""
+        coll = self._async_collection()
+        try:
+            await self._aensure_indexes(coll)
+            if "async" not in self._transactions:
+                self._transactions["async"] = _runs_transactions(await self._aexec(coll, _Hello()))
+            if not (self.use_transactions and self._transactions["async"]):
+                return await self._adrive(coll, make_plan())
+            session = coll.database.client.start_session()
+            if inspect.isawaitable(session):  # Motor's start_session is a coroutine, PyMongo's is not
+                session = await session
+            async with session:
+
+                async def attempt(s: Any) -> T:
+                    return await self._adrive(coll, make_plan(), s)
+
+                return await session.with_transaction(attempt)  # type: ignore[no-any-return]
         except PyMongoError as exc:
             raise self._translate(exc) from exc
 
@@ -468,6 +616,12 @@ class MongoMemoryStore(MemoryStore):
 
     async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
         return await self._arun(_insert_plan(records))
+
+    def _apply(self, request: ChangeRequest) -> ChangeSet:
+        return self._run_atomic(lambda: _apply_plan(request))
+
+    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
+        return await self._arun_atomic(lambda: _apply_plan(request))
 
     def _find(
         self,

@@ -14,7 +14,7 @@ import threading
 import weakref
 from collections.abc import Sequence
 
-from langmem_agno.lexical import rank_in_process
+from langmem_agno.lexical import content_terms, rank_in_process, stem_prefix
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
 from langmem_agno.vectors import StoredVector, Vector
@@ -63,6 +63,41 @@ class RecallIndex:
             limit=self.candidate_limit,
         )
         return page.items, page.total <= len(page.items)
+
+    def word_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
+        """The memories that can score for ``query`` in BM25: those with a word starting like a query word.
+
+        Each content word is cut to a short prefix (see :func:`stem_prefix`), so
+        the word forms the Porter stemmer joins ("prefers", "preferred") are
+        found too; the store's word search runs that filter in the database.
+        """
+        prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
+        if not prefixes:
+            return []
+        hits = self.store.search(
+            prefixes,
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return [h.memory for h in hits]
+
+    async def aword_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
+        """Async twin of :meth:`word_candidates`."""
+        prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
+        if not prefixes:
+            return []
+        hits = await self.store.asearch(
+            prefixes,
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return [h.memory for h in hits]
 
     # ------------------------------------------------------------ lexical
     def lexical(

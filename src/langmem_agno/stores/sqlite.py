@@ -25,6 +25,8 @@ from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
+    ChangeRequest,
+    ChangeSet,
     MemoryFilter,
     MemoryStore,
     ScoredMemory,
@@ -219,30 +221,80 @@ class SQLiteMemoryStore(MemoryStore):
         return [UserMemory.from_row(r) for r in rows]
 
     # ------------------------------------------------------------ primitives
-    def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
+    def _insert_absent(self, cur: sqlite3.Cursor, records: Sequence[UserMemory]) -> None:
+        """Insert the records this user does not have yet; refuse all if an id is another user's."""
+        if not records:
+            return
         cols = ", ".join(MEMORY_FIELDS)
         marks = ", ".join("?" * len(MEMORY_FIELDS))
+        ids = [r.memory_id for r in records]
+        marks_ids = ",".join("?" * len(ids))
+        owners = dict(
+            cur.execute(
+                f"SELECT memory_id, user_id FROM {self.table} WHERE memory_id IN ({marks_ids})", ids
+            ).fetchall()
+        )
+        for rec in records:
+            if rec.memory_id in owners and owners[rec.memory_id] != rec.user_id:
+                raise InvalidMemoryError(f"memory_id {rec.memory_id!r} is already in use")
+        cur.executemany(
+            f"INSERT INTO {self.table} ({cols}) VALUES ({marks})",
+            [tuple(r.to_row()[c] for c in MEMORY_FIELDS) for r in records if r.memory_id not in owners],
+        )
+
+    def _set_fields(self, cur: sqlite3.Cursor, memory_id: str, user_id: str, changes: dict[str, Any]) -> bool:
+        """Set ``changes`` on the memory if this user owns it; return whether it did."""
+        # memory and topics are JSON columns, encoded as Agno's SQLAlchemy JSON type does.
+        encoded = {
+            k: json.dumps(v, ensure_ascii=False) if k in ("memory", "topics") else v
+            for k, v in changes.items()
+        }
+        sets = ", ".join(f"{k} = ?" for k in encoded)
+        cur.execute(
+            f"UPDATE {self.table} SET {sets} WHERE memory_id = ? AND user_id = ?",
+            [*encoded.values(), memory_id, user_id],
+        )
+        return cur.rowcount > 0
+
+    def _by_id(self, cur: sqlite3.Cursor, user_id: str, ids: Sequence[str]) -> dict[str, UserMemory]:
+        if not ids:
+            return {}
+        return {m.memory_id: m for m in self._select(cur, *self._where(MemoryFilter(user_id), ids))}
+
+    def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
+        ids = [r.memory_id for r in records]
         with self._tx() as cur:
-            ids = [r.memory_id for r in records]
-            marks_ids = ",".join("?" * len(ids))
-            owners = dict(
-                cur.execute(
-                    f"SELECT memory_id, user_id FROM {self.table} WHERE memory_id IN ({marks_ids})", ids
-                ).fetchall()
-            )
-            for rec in records:
-                if rec.memory_id in owners and owners[rec.memory_id] != rec.user_id:
-                    raise InvalidMemoryError(f"memory_id {rec.memory_id!r} is already in use")
-            fresh = [r for r in records if r.memory_id not in owners]
-            cur.executemany(
-                f"INSERT INTO {self.table} ({cols}) VALUES ({marks})",
-                [tuple(r.to_row()[c] for c in MEMORY_FIELDS) for r in fresh],
-            )
-            stored = {
-                m.memory_id: m
-                for m in self._select(cur, *self._where(MemoryFilter(records[0].user_id or ""), ids))
-            }
+            self._insert_absent(cur, records)
+            stored = self._by_id(cur, records[0].user_id or "", ids)
         return [stored[i] for i in ids]
+
+    def _apply(self, request: ChangeRequest) -> ChangeSet:
+        flt = request.flt
+        update_ids = [i for i, _ in request.updates]
+        with self._tx() as cur:
+            self._insert_absent(cur, request.adds)
+            targets = [*update_ids, *request.deletes]
+            where, params = self._where(flt, targets)
+            present = {r[0] for r in cur.execute(f"SELECT memory_id FROM {self.table} WHERE {where}", params)}
+            # Owned by this user and in the agent's or team's scope, checked once: the
+            # UPDATE itself filters by user only, and the transaction keeps this true.
+            updated = [
+                i
+                for i, changes in request.updates
+                if i in present and self._set_fields(cur, i, flt.user_id, changes)
+            ]
+            deleted = [i for i in request.deletes if i in present]
+            if deleted:
+                del_where, del_params = self._where(flt, deleted)
+                cur.execute(f"DELETE FROM {self.table} WHERE {del_where}", del_params)
+            stored = self._by_id(cur, flt.user_id, [*(r.memory_id for r in request.adds), *updated])
+        return ChangeSet(
+            added=[stored[r.memory_id] for r in request.adds],
+            updated=[stored[i] for i in updated],
+            deleted=deleted,
+            missing_updates=[i for i in update_ids if i not in present],
+            missing_deletes=[i for i in request.deletes if i not in present],
+        )
 
     def _find(
         self,
@@ -273,21 +325,11 @@ class SQLiteMemoryStore(MemoryStore):
         return items, int(total)
 
     def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
-        # memory and topics are JSON columns, encoded as Agno's SQLAlchemy JSON type does.
-        encoded = {
-            k: json.dumps(v, ensure_ascii=False) if k in ("memory", "topics") else v
-            for k, v in changes.items()
-        }
-        sets = ", ".join(f"{k} = ?" for k in encoded)
         with self._tx() as cur:
-            cur.execute(
-                f"UPDATE {self.table} SET {sets} WHERE memory_id = ? AND user_id = ?",
-                [*encoded.values(), memory_id, user_id],
-            )
-            if cur.rowcount == 0:
+            if not self._set_fields(cur, memory_id, user_id, changes):
                 return None
-            found = self._select(cur, "memory_id = ? AND user_id = ?", [memory_id, user_id])
-        return found[0] if found else None
+            found = self._by_id(cur, user_id, [memory_id])
+        return found.get(memory_id)
 
     def _delete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
         where, params = self._where(flt, ids)
@@ -357,6 +399,9 @@ class SQLiteMemoryStore(MemoryStore):
 
     async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
         return await self._in_thread(self._insert, records)
+
+    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
+        return await self._in_thread(self._apply, request)
 
     async def _afind(
         self,

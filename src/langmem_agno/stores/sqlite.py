@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -82,6 +83,27 @@ def _search_text(value: object) -> str | None:
     return text.lower()
 
 
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL, waiting for other connections that hold it.
+
+    Run outside any transaction: inside one, SQLite silently keeps the old mode.
+    The switch needs the file to itself, and SQLite answers "database is locked"
+    at once, without its busy handler, when several connections open a new file
+    together; so it is retried here until ``timeout``.
+    """
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
+
+
 class SQLiteMemoryStore(MemoryStore):
     """Memories in a SQLite database, readable and writable by Agno's ``SqliteDb``.
 
@@ -126,8 +148,7 @@ class SQLiteMemoryStore(MemoryStore):
         try:
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if self.path != ":memory:":
-                # Outside any transaction: inside one, SQLite silently keeps the old journal mode.
-                self._conn.execute("PRAGMA journal_mode=WAL")
+                _enable_wal(self._conn, timeout)
                 # Safe under WAL (a crash loses at most the last commits, never
                 # consistency) and it makes a commit ~10x cheaper than FULL's fsync.
                 self._conn.execute("PRAGMA synchronous=NORMAL")

@@ -166,7 +166,6 @@ def test_from_document_without_any_timestamp() -> None:
     [
         ({"memory_id": "m9", "memory": "   "}, "cannot read document 'm9': "),
         ({"memory_id": "m9"}, "cannot read document 'm9': "),
-        ({"memory_id": "m9", "memory": "x", "topics": "a"}, "topics must be a list"),
     ],
 )
 def test_unreadable_documents_name_the_memory(doc: dict[str, Any], message: str) -> None:
@@ -243,3 +242,38 @@ def test_document_round_trip(m: UserMemory) -> None:
 @given(_memories)
 def test_row_round_trip(m: UserMemory) -> None:
     assert UserMemory.from_row(m.to_row()) == m
+
+
+def test_rows_and_documents_beyond_our_write_limits_stay_readable() -> None:
+    """Agno has no topic limits: one such row must not make the user's memories unreadable."""
+    many = [f"tag{i}" for i in range(25)]
+    long_tag = "x" * 72
+    doc = {
+        "memory_id": "m1",
+        "memory": "Sarah likes tea",
+        "user_id": "u1",
+        "topics": [*many, long_tag, 7],
+        "updated_at": 5,
+    }
+    mem = UserMemory.from_document(doc)
+    assert mem.topics == [*many, long_tag]  # kept verbatim, the non-string tag dropped
+    assert UserMemory.from_document({**doc, "topics": "a"}).topics is None
+    with pytest.raises(ValidationError, match="topics must be a list"):
+        UserMemory(memory="Sarah likes tea", topics="a")  # built by hand: the write-time rules
+    row = {**doc, "memory": '"Sarah likes tea"', "topics": json.dumps([*many, long_tag])}
+    assert UserMemory.from_row(row).topics == [*many, long_tag]
+
+
+def test_writes_still_enforce_topic_limits(tmp_path: Any) -> None:
+    from langmem_agno import SQLiteMemoryStore
+
+    with SQLiteMemoryStore(tmp_path / "a.db") as store:
+        with pytest.raises(InvalidMemoryError, match="25 topics"):
+            store.add("Sarah likes tea", user_id="u1", topics=[f"t{i}" for i in range(25)])
+        with pytest.raises(InvalidMemoryError, match="the limit is 20"):
+            # read from another writer's row, then written back through our store
+            read = UserMemory.from_document(
+                {"memory_id": "m1", "memory": "Sarah likes tea", "topics": [f"t{i}" for i in range(25)]}
+            )
+            store.add(read, user_id="u1")
+        assert store.list_memories(user_id="u1").total == 0

@@ -22,6 +22,7 @@ from langmem_agno import (
     MemoryStore,
     MongoMemoryStore,
     SQLiteMemoryStore,
+    StoreUnavailableError,
     UserMemory,
 )
 from langmem_agno.record import MEMORY_FIELDS
@@ -601,3 +602,26 @@ async def test_many_concurrent_async_adds(api: StoreAPI) -> None:
     assert totals == [20, 20, 20]
     found = await asyncio.gather(*(api.get(m.memory_id, user_id=m.user_id) for m in added))
     assert found == list(added)
+
+
+def test_sqlite_word_search_is_not_crowded_out_by_substring_hits(tmp_path: Any) -> None:
+    """ "cat" is a substring of "location": 60 newer such memories must not hide the one about a cat."""
+    with SQLiteMemoryStore(tmp_path / "a.db") as store:
+        store.add("User has a cat named Tom", user_id="u1")
+        store.add_many([f"User's location note {i}" for i in range(60)], user_id="u1")
+        assert [h.memory.memory for h in store.search("cat", user_id="u1")] == ["User has a cat named Tom"]
+
+
+def test_sqlite_reads_after_close_raise_store_unavailable(tmp_path: Any) -> None:
+    store = SQLiteMemoryStore(tmp_path / "a.db")
+    store.add("Sarah prefers email", user_id="u1")
+    store.close()
+    for call in (
+        lambda: store.list_memories(user_id="u1"),
+        lambda: store.search("email", user_id="u1"),
+        lambda: store.list_topics(user_id="u1"),
+        lambda: store.user_stats(),
+        lambda: store.add("Sarah likes tea", user_id="u1"),
+    ):
+        with pytest.raises(StoreUnavailableError, match=r"a\.db"):
+            call()

@@ -8,6 +8,7 @@ SQLite table can be shared between Agno agents and LangGraph agents.
 from __future__ import annotations
 
 import json
+import logging
 import time
 import unicodedata
 import uuid
@@ -15,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from langmem_agno.errors import InvalidMemoryError
+
+logger = logging.getLogger(__name__)
 
 #: Default maximum length of a memory's text, in characters. A memory is one
 #: fact; a long text is almost always a model pasting the conversation.
@@ -52,35 +55,45 @@ def new_memory_id() -> str:
     return str(uuid.uuid4())
 
 
-def normalize_topics(topics: Sequence[str] | None) -> list[str] | None:
+def normalize_topics(topics: Sequence[str] | None, *, strict: bool = True) -> list[str] | None:
     """Normalise topic tags: stripped, lowercase, single-spaced, unique, in order.
 
     Args:
         topics: Raw tags, or ``None``.
+        strict: Enforce the limits (:data:`MAX_TOPICS`, :data:`MAX_TOPIC_CHARS`, strings
+            only), as every write does. Reads pass ``False``: a row another writer (Agno
+            has no such limits) stored must stay readable, so nothing is refused and
+            only non-string tags are dropped.
 
     Returns:
         The cleaned tags, or ``None`` when ``topics`` is ``None``.
 
     Raises:
-        InvalidMemoryError: If a tag is not a string, is too long, or there are too many.
+        InvalidMemoryError: In strict mode, if a tag is not a string, is too long, or there are too many.
     """
     if topics is None:
         return None
     if isinstance(topics, (str, bytes)) or not isinstance(topics, Sequence):
+        if not strict:
+            logger.warning("ignoring topics that are not a list: %r", topics)
+            return None
         raise InvalidMemoryError(f"topics must be a list of strings, got {topics!r}")
     cleaned: list[str] = []
     for raw in topics:
         if not isinstance(raw, str):
+            if not strict:
+                logger.warning("ignoring a topic that is not a string: %r", raw)
+                continue
             raise InvalidMemoryError(f"topic must be a string, got {raw!r}")
         tag = " ".join(unicodedata.normalize("NFC", raw).split()).lower()
         if not tag or tag in cleaned:
             continue
-        if len(tag) > MAX_TOPIC_CHARS:
+        if strict and len(tag) > MAX_TOPIC_CHARS:
             raise InvalidMemoryError(
                 f"topic {tag[:40]!r}... is {len(tag)} characters; the limit is {MAX_TOPIC_CHARS}"
             )
         cleaned.append(tag)
-    if len(cleaned) > MAX_TOPICS:
+    if strict and len(cleaned) > MAX_TOPICS:
         raise InvalidMemoryError(f"{len(cleaned)} topics given; the limit is {MAX_TOPICS}")
     return cleaned
 
@@ -178,8 +191,11 @@ class UserMemory(BaseModel):
 
     @field_validator("topics", mode="before")
     @classmethod
-    def _check_topics(cls, value: object) -> list[str] | None:
-        return normalize_topics(value)  # type: ignore[arg-type]
+    def _check_topics(cls, value: object, info: ValidationInfo) -> list[str] | None:
+        # Documents and rows read from the database are validated with
+        # context={"read": True}: what another writer stored must stay readable.
+        reading = bool((info.context or {}).get("read"))
+        return normalize_topics(value, strict=not reading)  # type: ignore[arg-type]
 
     @field_validator("created_at", "updated_at", mode="before")
     @classmethod
@@ -273,6 +289,6 @@ def _json_or_text(value: Any) -> Any:
 
 def _validated(data: dict[str, Any], *, where: str) -> UserMemory:
     try:
-        return UserMemory.model_validate(data)
+        return UserMemory.model_validate(data, context={"read": True})
     except ValidationError as exc:
         raise InvalidMemoryError(f"cannot read {where}: {exc.errors()[0]['msg']}") from exc

@@ -284,6 +284,7 @@ class MemoryStore(ABC):
                     f"memory {memory.memory_id!r} belongs to user {memory.user_id!r}, not {user_id!r}"
                 )
             self.check_text(memory.memory)
+            normalize_topics(memory.topics)  # the write-time limits, which reading does not apply
             return memory.model_copy(
                 update={
                     "user_id": user_id,

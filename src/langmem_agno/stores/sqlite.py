@@ -26,6 +26,7 @@ from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
+    SEARCH_SCAN_LIMIT,
     ChangeRequest,
     ChangeSet,
     MemoryFilter,
@@ -167,7 +168,10 @@ class SQLiteMemoryStore(MemoryStore):
     def _tx(self) -> Iterator[sqlite3.Cursor]:
         """One transaction under the store's lock: all of it is written, or none."""
         with self._lock:
-            cur = self._conn.cursor()
+            try:
+                cur = self._conn.cursor()
+            except sqlite3.Error as exc:  # closed store
+                raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
             try:
                 cur.execute("BEGIN IMMEDIATE")
                 yield cur
@@ -178,6 +182,21 @@ class SQLiteMemoryStore(MemoryStore):
                 if isinstance(exc, sqlite3.OperationalError):
                     raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
                 raise
+            finally:
+                cur.close()
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Cursor]:
+        """A cursor for reads under the store's lock; database errors become StoreUnavailableError."""
+        with self._lock:
+            try:
+                cur = self._conn.cursor()
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
+            try:
+                yield cur
+            except sqlite3.Error as exc:
+                raise StoreUnavailableError(f"SQLite database {self.path!r}: {exc}") from exc
             finally:
                 cur.close()
 
@@ -199,12 +218,8 @@ class SQLiteMemoryStore(MemoryStore):
             with self._tx() as cur:
                 yield cur
             return
-        with self._lock:
-            cur = self._conn.cursor()
-            try:
-                yield cur
-            finally:
-                cur.close()
+        with self._read() as cur:
+            yield cur
 
     def close(self) -> None:
         """Close the connection."""
@@ -332,17 +347,10 @@ class SQLiteMemoryStore(MemoryStore):
         # Timestamps are whole seconds, so ties are common; rowid keeps
         # same-second memories in the order they were written.
         tail = f"ORDER BY updated_at {direction}, rowid {direction} LIMIT ? OFFSET ?"
-        with self._lock:
-            cur = self._conn.cursor()
-            try:
-                items = self._select(cur, where, [*params, -1 if limit is None else limit, offset], tail)
-                total = (
-                    cur.execute(f"SELECT COUNT(*) FROM {self.table} WHERE {where}", params).fetchone()[0]
-                    if count
-                    else 0
-                )
-            finally:
-                cur.close()
+        with self._read() as cur:
+            items = self._select(cur, where, [*params, -1 if limit is None else limit, offset], tail)
+            count_sql = f"SELECT COUNT(*) FROM {self.table} WHERE {where}"
+            total = cur.execute(count_sql, params).fetchone()[0] if count else 0
         return items, int(total)
 
     def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
@@ -364,29 +372,31 @@ class SQLiteMemoryStore(MemoryStore):
             f"SELECT DISTINCT json_each.value FROM {self.table}, json_each({self.table}.topics) "
             f"WHERE {where} AND json_valid({self.table}.topics)"
         )
-        with self._lock:
-            rows = self._conn.execute(sql, params).fetchall()
+        with self._read() as cur:
+            rows = cur.execute(sql, params).fetchall()
         return [r[0] for r in rows if isinstance(r[0], str) and r[0]]
 
     def _stats(self, user_id: str | None, limit: int | None, offset: int) -> tuple[list[UserStats], int]:
         where = "user_id = ?" if user_id is not None else "user_id IS NOT NULL"
         params: list[Any] = [user_id] if user_id is not None else []
-        with self._lock:
-            rows = self._conn.execute(
+        with self._read() as cur:
+            rows = cur.execute(
                 f"SELECT user_id, COUNT(*), MAX(updated_at) FROM {self.table} WHERE {where} "
                 "GROUP BY user_id ORDER BY MAX(updated_at) DESC, user_id LIMIT ? OFFSET ?",
                 [*params, -1 if limit is None else limit, offset],
             ).fetchall()
-            total = self._conn.execute(
+            total = cur.execute(
                 f"SELECT COUNT(DISTINCT user_id) FROM {self.table} WHERE {where}", params
             ).fetchone()[0]
         return [UserStats(r[0], int(r[1]), r[2]) for r in rows], int(total)
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         where, params = self._where(flt)
-        # SQL counts the terms each memory contains and keeps the best few, so
-        # only those are decoded; the shared ranking then orders them, so every
-        # backend returns the same order. Terms are bound, never spliced.
+        # SQL counts the substrings each memory contains and orders by that
+        # count; the shared ranking then keeps true word matches and orders them
+        # as every backend does. The scan limit is the shared one, not a small
+        # multiple of ``limit``: substring hits ("cat" in "location") must not
+        # push a real word match out before Python sees it. Terms are bound, never spliced.
         # An ASCII word is matched on the raw JSON column: JSON keeps ASCII
         # letters literal and LIKE folds ASCII case, so this runs in C. Only a
         # non-ASCII word needs lma_text (JSON decoded, Unicode case folded), a
@@ -407,10 +417,8 @@ class SQLiteMemoryStore(MemoryStore):
             f"SELECT {cols}, {score} AS lma_score FROM {self.table} WHERE {where} AND ({any_match}) "
             "ORDER BY lma_score DESC, updated_at DESC, rowid DESC LIMIT ?"
         )
-        with self._lock:
-            rows = self._conn.execute(
-                sql, [*match_params, *params, *match_params, max(limit * 5, 50)]
-            ).fetchall()
+        with self._read() as cur:
+            rows = cur.execute(sql, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT]).fetchall()
         candidates = [UserMemory.from_row(r) for r in rows]
         return rank_by_terms(candidates, terms, limit)
 

@@ -12,7 +12,7 @@ document frequencies differ, counted over that pool instead of the whole table.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import ScoredMemory, query_terms
@@ -29,8 +29,6 @@ STOP_WORDS = frozenset(
     through to too under until up very was we were what when where which while who whom why will with
     would you your yours yourself yourselves""".split()  # noqa: SIM905 - reads better than 130 quoted words
 )
-#: Below this many indexed documents every query term is kept (see :func:`informative_terms`).
-PRUNE_MIN_DOCS = 2_000
 #: Porter stemming over Unicode words, accents folded.
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 #: bm25() weights of the text and topic columns: a topic word is a weaker signal.
@@ -55,29 +53,6 @@ def stem_prefix(term: str) -> str:
     return term[:3]
 
 
-def informative_terms(terms: Sequence[str], doc_freq: Callable[[str], int], total: int) -> list[str]:
-    """Drop terms found in more than half of the documents; keep the rarest if every term is that common.
-
-    Only in an index of at least :data:`PRUNE_MIN_DOCS` documents: this is for
-    speed, and a small index is fast anyway, while there a memory that matches
-    only a common word is still worth returning.
-
-    BM25 gives such a term an IDF of zero or less (FTS5 clamps it to 1e-6), so
-    dropping it leaves the order of the documents that match other terms
-    unchanged, while sparing the index a walk over almost every document.
-
-    Args:
-        terms: Query terms.
-        doc_freq: How many documents match a term.
-        total: How many documents there are.
-    """
-    if total < PRUNE_MIN_DOCS:
-        return list(terms)
-    freq = {t: doc_freq(t) for t in terms}
-    keep = [t for t in terms if freq[t] * 2 <= total]
-    return keep or ([min(terms, key=lambda t: freq[t])] if terms else [])
-
-
 def match_expression(terms: Sequence[str]) -> str | None:
     """Turn terms into an FTS5 query matching any of them, each quoted so none is an operator.
 
@@ -86,12 +61,6 @@ def match_expression(terms: Sequence[str]) -> str | None:
     """
     # \w+ terms hold no double quote; quoting makes AND/OR/NEAR/* plain words.
     return " OR ".join(f'"{t}"' for t in terms) or None
-
-
-def term_frequency(conn: sqlite3.Connection | sqlite3.Cursor, table: str, term: str) -> int:
-    """Count the documents of an FTS5 ``table`` that match ``term`` (stemmed as the index is)."""
-    row = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?", (f'"{term}"',)).fetchone()
-    return int(row[0])
 
 
 def topics_text(topics: Sequence[str] | None) -> str:
@@ -120,11 +89,10 @@ def rank_in_process(memories: Sequence[UserMemory], query: str, limit: int) -> l
             "INSERT INTO idx(rowid, body, tags) VALUES (?, ?, ?)",
             [(i, m.memory, topics_text(m.topics)) for i, m in enumerate(memories)],
         )
-        kept = informative_terms(terms, lambda t: term_frequency(conn, "idx", t), len(memories))
         rows = conn.execute(
             f"SELECT rowid, bm25(idx, {BODY_WEIGHT}, {TAGS_WEIGHT}) AS s FROM idx WHERE idx MATCH ? "
             "ORDER BY s, rowid LIMIT ?",
-            (match_expression(kept), limit),
+            (match_expression(terms), limit),
         ).fetchall()
     finally:
         conn.close()

@@ -26,9 +26,7 @@ from langmem_agno.lexical import (
     FTS_TOKENIZE,
     TAGS_WEIGHT,
     content_terms,
-    informative_terms,
     match_expression,
-    term_frequency,
 )
 from langmem_agno.record import MEMORY_FIELDS, UserMemory, now_epoch_s
 from langmem_agno.stores.base import MemoryFilter, ScoredMemory
@@ -37,7 +35,6 @@ from langmem_agno.stores.sqlite import SQLiteMemoryStore
 from langmem_agno.vectors import StoredVector
 
 logger = logging.getLogger(__name__)
-_DF_CACHE_SIZE = 50_000
 
 
 def _decoded(column: str) -> str:
@@ -75,8 +72,6 @@ class SQLiteRecallIndex(RecallIndex):
         self.fts = f"{store.table}_fts"
         self.vectors_table = f"{store.table}_vectors"
         self._ready = False
-        self._df: dict[str, int] = {}
-        self._df_total = 0
 
     # ------------------------------------------------------------ schema
     def _ddl(self) -> list[str]:
@@ -166,7 +161,7 @@ class SQLiteRecallIndex(RecallIndex):
             f"WHERE {self.fts} MATCH ? AND {where} ORDER BY lma_score, {self.fts}.rowid LIMIT ?"
         )
         with self.sqlite.companion_cursor() as cur:
-            expression = match_expression(self._informative(cur, terms))
+            expression = match_expression(terms)
             rows = cur.execute(sql, [expression, *params, limit]).fetchall()
         return [ScoredMemory(memory=UserMemory.from_row(r), score=-float(r["lma_score"])) for r in rows]
 
@@ -177,21 +172,6 @@ class SQLiteRecallIndex(RecallIndex):
     async def arelated(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
         """Async twin of :meth:`related`, on a worker thread."""
         return await asyncio.to_thread(self.related, flt, query, limit)
-
-    def _informative(self, cur: sqlite3.Cursor, terms: list[str]) -> list[str]:
-        # Document frequencies are cached: they move slowly, and the rule they
-        # feed (more than half of the documents) is insensitive to small drift.
-        total = int(cur.execute(f"SELECT COUNT(*) FROM {self.fts}_docsize").fetchone()[0])
-        if abs(total - self._df_total) > max(10, self._df_total // 10) or len(self._df) > _DF_CACHE_SIZE:
-            self._df.clear()
-            self._df_total = total
-
-        def doc_freq(term: str) -> int:
-            if term not in self._df:
-                self._df[term] = term_frequency(cur, self.fts, term)
-            return self._df[term]
-
-        return informative_terms(terms, doc_freq, total)
 
     async def alexical(
         self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None

@@ -370,3 +370,17 @@ def test_atlas_vector_search_ranks_in_the_server(mongo_uri: str, mongo_db_name: 
     assert isinstance(index, MongoRecallIndex)
     assert index._server_search is True
     store.close()
+
+
+def test_a_store_used_for_recall_can_be_freed(tmp_path: Any) -> None:
+    import gc
+    import weakref
+
+    store = SQLiteMemoryStore(tmp_path / "a.db")
+    store.add("Sarah prefers email", user_id="u1")
+    MemoryRetriever(store=store, k=1).invoke("email", user_id="u1")
+    ref = weakref.ref(store)
+    store.close()
+    del store
+    gc.collect()
+    assert ref() is None

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import weakref
 from collections.abc import Sequence
 
 from langmem_agno.lexical import content_terms, rank_in_process, stem_prefix
@@ -184,14 +183,17 @@ class RecallIndex:
         return None
 
 
-_INDEXES: weakref.WeakKeyDictionary[MemoryStore, RecallIndex] = weakref.WeakKeyDictionary()
 _INDEXES_LOCK = threading.Lock()
+# The index lives on its store (an attribute, not a global map keyed by the
+# store): the index refers back to the store, and a global map holding that
+# pair would keep every store, its connection and clients, alive forever.
+_ATTRIBUTE = "_lma_recall_index"
 
 
 def recall_index(store: MemoryStore) -> RecallIndex:
     """Return the recall index of ``store``, one per store, built on first use."""
     with _INDEXES_LOCK:
-        index = _INDEXES.get(store)
+        index: RecallIndex | None = vars(store).get(_ATTRIBUTE)
         if index is None:
             # Imported here: each backend module imports this one for the base class.
             from langmem_agno.stores.mongo import MongoMemoryStore
@@ -205,5 +207,5 @@ def recall_index(store: MemoryStore) -> RecallIndex:
                 index = MongoRecallIndex(store)
             else:
                 index = RecallIndex(store)
-            _INDEXES[store] = index
+            setattr(store, _ATTRIBUTE, index)
         return index

@@ -10,11 +10,13 @@ one request reaches the server.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import inspect
 import logging
 import re
 import threading
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -296,6 +298,103 @@ def _runs_transactions(hello: dict[str, Any]) -> bool:
     return sessions and (bool(hello.get("setName")) or hello.get("msg") == "isdbgrid")
 
 
+# ---------------------------------------------------------------- owned async clients
+def _bound_to_another_loop(exc: RuntimeError) -> bool:
+    # PyMongo says "Cannot use AsyncMongoClient in different event loop"; Motor and
+    # asyncio say a future or lock is "attached to" / "bound to a different event loop".
+    return "different event loop" in str(exc) or "different loop" in str(exc)
+
+
+class _LoopClients:
+    """The ``AsyncMongoClient`` objects a store opened itself: one per event loop.
+
+    PyMongo binds an async client to the loop it first runs on, so a store used
+    from several ``asyncio.run`` calls needs one client per loop. Each client is
+    closed while its loop can still do I/O: a parked async generator holds it,
+    and the loop's ``shutdown_asyncgens`` (run by ``asyncio.run`` and
+    ``asyncio.Runner`` before closing the loop) finalizes the generator.
+    """
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+        self._lock = threading.Lock()
+        self._open: dict[asyncio.AbstractEventLoop, tuple[Any, AsyncGenerator[None, None]]] = {}
+
+    def current(self) -> Any:
+        """Return the client for the running loop, opening it on first use there."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._open.get(loop)
+            if entry is None:
+                self._forget_dead_loops()
+                client = self._make()
+                closer = self._close_at_loop_end(loop, client)
+                self._open[loop] = entry = (client, closer)
+                # Run the generator to its yield now, so the loop registers it (its
+                # firstiter hook); nothing before that yield awaits.
+                with contextlib.suppress(StopIteration):
+                    closer.asend(None).send(None)
+            return entry[0]
+
+    def clients(self) -> list[Any]:
+        """Return the clients not yet closed (or not yet scheduled to close)."""
+        return [client for client, _ in self._open.values()]
+
+    async def _close_at_loop_end(
+        self, loop: asyncio.AbstractEventLoop, client: Any
+    ) -> AsyncGenerator[None, None]:
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._open.get(loop, (None,))[0] is client:
+                    del self._open[loop]
+            try:
+                await client.close()
+            except Exception:  # a close that fails must not break the loop's shutdown
+                logger.warning("closing an AsyncMongoClient failed", exc_info=True)
+
+    def _forget_dead_loops(self) -> None:
+        # A loop closed without shutdown_asyncgens (a bare loop.close()) took its
+        # client's sockets with it: nothing can close that client any more.
+        for loop in [lp for lp in self._open if lp.is_closed()]:
+            del self._open[loop]
+            logger.warning("an AsyncMongoClient outlived its event loop, closed without shutdown_asyncgens")
+
+    def close(self) -> None:
+        """Close every client whose loop is idle now, and schedule the close on running loops."""
+        try:
+            here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        closing: list[tuple[asyncio.AbstractEventLoop, AsyncGenerator[None, None]]] = []
+        with self._lock:
+            self._forget_dead_loops()
+            for loop, (_, closer) in list(self._open.items()):
+                if loop.is_running() or here is None:
+                    del self._open[loop]
+                    closing.append((loop, closer))
+                else:
+                    # run_until_complete cannot run inside another running loop: the client
+                    # stays registered, for a later close() or its loop's shutdown.
+                    logger.warning("an AsyncMongoClient on an idle event loop is left for that loop to close")
+        for loop, closer in closing:
+            if loop.is_running():
+                # Its loop is busy (this thread's or another's): the close runs there, soon.
+                asyncio.run_coroutine_threadsafe(closer.aclose(), loop)
+            else:
+                loop.run_until_complete(closer.aclose())
+
+    async def aclose(self) -> None:
+        """Close every client: the running loop's here, the others as :meth:`close` does."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            entry = self._open.pop(loop, None)
+        if entry is not None:
+            await entry[1].aclose()
+        self.close()
+
+
 # ---------------------------------------------------------------- the store
 class MongoMemoryStore(MemoryStore):
     """Memories in a MongoDB collection that Agno's ``MongoDb`` reads and writes too.
@@ -303,6 +402,11 @@ class MongoMemoryStore(MemoryStore):
     Give a URI and the store opens (and later closes) its own clients; or pass
     clients you already have: a PyMongo ``MongoClient`` for the sync methods, and
     a PyMongo ``AsyncMongoClient`` (or a Motor client) for the async ones.
+
+    An async client works on one event loop only. From a URI the store opens one
+    per loop (so successive ``asyncio.run`` calls work) and closes each when its
+    loop shuts down, or on :meth:`close` / :meth:`aclose`. A client you pass is
+    yours: used on another loop it raises :class:`StoreUnavailableError`.
 
     Args:
         uri: A ``mongodb://`` or ``mongodb+srv://`` connection string.
@@ -351,13 +455,14 @@ class MongoMemoryStore(MemoryStore):
         self.collection = collection
         self.timeout_ms = timeout_ms
         self._owns_client = client is None and uri is not None
-        self._owns_async_client = async_client is None and uri is not None
         self._client: MongoClient[dict[str, Any]] | None = client
         self._async_client: Any = async_client
+        self._owned_async = _LoopClients(self._open_async_client)
         self._indexes_ready = not create_indexes
         self._index_lock = threading.Lock()
         self.use_transactions = use_transactions
         # Whether the sync / async client's deployment runs transactions; asked once each.
+        # The store's own async clients (one per loop) share one URI, so one deployment and one answer.
         self._transactions: dict[str, bool] = {}
         if self._client is None and uri is not None:
             self._client = MongoClient(uri, **self._client_options())
@@ -374,6 +479,11 @@ class MongoMemoryStore(MemoryStore):
             "retryReads": True,
             "appname": "langmem-agno",
         }
+
+    def _open_async_client(self) -> Any:
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient(self.uri, **self._client_options())
 
     @property
     def is_motor(self) -> bool:
@@ -392,16 +502,29 @@ class MongoMemoryStore(MemoryStore):
         return self._client[self.database][self.collection]
 
     def _async_collection(self) -> Any:
-        if self._async_client is None:
+        client = self._async_client
+        if client is None:
             if self.uri is None:
                 raise TypeError(
                     "this MongoMemoryStore has only a sync client: use the sync methods, "
                     "or pass async_client=AsyncMongoClient(...) or a uri"
                 )
-            from pymongo import AsyncMongoClient
+            try:
+                client = self._owned_async.current()
+            except RuntimeError as exc:
+                raise RuntimeError(
+                    "MongoMemoryStore opens one async client per event loop: "
+                    "ask for its async collection from inside a coroutine"
+                ) from exc
+        return client[self.database][self.collection]
 
-            self._async_client = AsyncMongoClient(self.uri, **self._client_options())
-        return self._async_client[self.database][self.collection]
+    def _translate_loop(self, exc: RuntimeError) -> Exception:
+        if not _bound_to_another_loop(exc):
+            return exc
+        return StoreUnavailableError(
+            f"{self._where()}: the async client passed to this store belongs to another event loop; "
+            f"pass one created on the loop that uses it, or a uri so the store opens one per loop ({exc})"
+        )
 
     def _translate(self, exc: PyMongoError) -> Exception:
         duplicates: list[Mapping[str, Any]] = []
@@ -508,6 +631,8 @@ class MongoMemoryStore(MemoryStore):
             return await self._adrive(coll, plan)
         except PyMongoError as exc:
             raise self._translate(exc) from exc
+        except RuntimeError as exc:
+            raise self._translate_loop(exc) from exc
 
     def _run_atomic(self, make_plan: Callable[[], _Plan[T]]) -> T:
         """Run a plan in one transaction when the deployment has them, else as it is."""
@@ -546,6 +671,8 @@ class MongoMemoryStore(MemoryStore):
                 return await session.with_transaction(attempt)  # type: ignore[no-any-return]
         except PyMongoError as exc:
             raise self._translate(exc) from exc
+        except RuntimeError as exc:
+            raise self._translate_loop(exc) from exc
 
     def _ensure_indexes(self, coll: Any) -> None:
         if self._indexes_ready:
@@ -597,18 +724,20 @@ class MongoMemoryStore(MemoryStore):
         return coll.database[f"{self.collection}_{suffix}"]
 
     def close(self) -> None:
-        """Close the sync client if this store opened it."""
+        """Close the clients this store opened; a later async call opens a new async client.
+
+        An async client on an idle loop is closed on that loop; one on a running
+        loop (this thread's, or another's) is closed there as soon as it gets to it.
+        """
         if self._owns_client and self._client is not None:
             self._client.close()
+        self._owned_async.close()
 
     async def aclose(self) -> None:
-        """Close the clients this store opened."""
-        self.close()
-        if self._owns_async_client and self._async_client is not None:
-            result = self._async_client.close()
-            if inspect.isawaitable(result):
-                await result
-            self._async_client = None
+        """Close the clients this store opened, this loop's async client before returning."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+        await self._owned_async.aclose()
 
     # ------------------------------------------------------------ primitives
     def _insert(self, records: list[UserMemory]) -> list[UserMemory]:

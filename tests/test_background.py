@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import textwrap
@@ -352,3 +353,124 @@ def test_retry_works_for_messages_without_ids() -> None:
     assert all(m.id is None for m in history)
     assert str(model.calls[-1][-1].content).count("user: I like tea") == 1
     assert stored(store, "u1") == ["User said: I like jam", "User said: I like tea"]
+
+
+# ------------------------------------------------------------ one event loop per request
+def request_on_its_own_loop(node: MemoryNode, fact: str) -> None:
+    """One web request served with ``asyncio.run()``: its loop is closed when the request ends."""
+    config: RunnableConfig = {"configurable": {"thread_id": fact, "user_id": "u1"}}
+    asyncio.run(node.ainvoke({"messages": [HumanMessage(fact)]}, config))
+
+
+async def next_request_then_aflush(node: MemoryNode) -> bool:
+    config: RunnableConfig = {"configurable": {"thread_id": "fact 3", "user_id": "u1"}}
+    await node.ainvoke({"messages": [HumanMessage("fact 3")]}, config)
+    return await node.aflush(timeout=30)
+
+
+def next_sync_request_then_flush(node: MemoryNode) -> bool:
+    config: RunnableConfig = {"configurable": {"thread_id": "fact 3", "user_id": "u1"}}
+    node.invoke({"messages": [HumanMessage("fact 3")]}, config)
+    return node.flush(timeout=30)
+
+
+@pytest.mark.parametrize("debounce", [0.0, 60.0], ids=["no-debounce", "debounced"])
+@pytest.mark.parametrize("then", ["flush", "aflush-on-a-new-loop", "next-async-request", "next-sync-request"])
+def test_jobs_stranded_on_closed_event_loops_are_run_by_whoever_comes_next(
+    then: str, debounce: float
+) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=True, debounce_seconds=debounce)
+    facts = [f"fact {i}" for i in range(3)]
+    for fact in facts:
+        request_on_its_own_loop(node, fact)
+    if then == "flush":
+        assert node.flush(timeout=30)
+    elif then == "aflush-on-a-new-loop":
+        assert asyncio.run(node.aflush(timeout=30))
+    elif then == "next-async-request":
+        assert asyncio.run(next_request_then_aflush(node))
+        facts.append("fact 3")
+    else:
+        assert next_sync_request_then_flush(node)
+        facts.append("fact 3")
+    assert node.worker is not None and node.worker.pending == 0
+    assert node.errors == []
+    assert memories(store, "u1") == {f"User said: {fact}" for fact in facts}
+
+
+def test_flush_returns_false_for_work_on_an_open_loop_that_is_not_running() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=True, debounce_seconds=60)
+    loop = asyncio.new_event_loop()
+    try:
+        config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+        loop.run_until_complete(node.ainvoke({"messages": [HumanMessage("I like tea")]}, config))
+        # The loop is open but stopped: nothing can run its job until it runs again.
+        assert not node.flush(timeout=30)
+        assert node.worker is not None and node.worker.pending == 1
+        assert loop.run_until_complete(node.aflush(timeout=30))
+    finally:
+        loop.close()
+    assert memories(store, "u1") == {"User said: I like tea"}
+
+
+async def test_sync_flush_inside_a_running_loop_does_not_claim_its_jobs_are_done() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    model = ScriptedChatModel(responder=echo_facts)
+    node = create_memory_node(MemoryManager(model, store), background=True, debounce_seconds=60)
+    config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+    await node.ainvoke({"messages": [HumanMessage("I like tea")]}, config)
+    # This loop's job cannot run while flush() blocks the loop's thread.
+    assert not node.flush(timeout=30)
+    assert await node.aflush(timeout=30)
+    assert memories(store, "u1") == {"User said: I like tea"}
+
+
+# ------------------------------------------------------------ close
+def memory_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "langmem-agno-memory"}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_close_finishes_the_work_stops_the_thread_and_refuses_more(mode: str) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    before = memory_threads()
+    for request in range(4):
+        # One node per request, as a web handler might build it.
+        node = create_memory_node(
+            MemoryManager(ScriptedChatModel(responder=echo_facts), store), background=True
+        )
+        config: RunnableConfig = {"configurable": {"thread_id": "t", "user_id": f"u{request}"}}
+        state = {"messages": [HumanMessage(f"fact {request}")]}
+        # Sync work starts the worker thread in both modes; async work adds a task on this loop.
+        node.invoke(state, config)
+        if mode == "sync":
+            assert node.close(timeout=30)
+        else:
+            turns = [HumanMessage(f"fact {request}"), HumanMessage(f"more {request}")]
+            await node.ainvoke({"messages": turns}, config)
+            assert await node.aclose(timeout=30)
+        assert node.worker is not None and node.worker.pending == 0 and node.worker.closed
+        late: RunnableConfig = {"configurable": {"thread_id": "late", "user_id": f"u{request}"}}
+        with pytest.raises(RuntimeError, match="extractor is closed"):
+            node.invoke({"messages": [HumanMessage("late")]}, late)
+        with pytest.raises(RuntimeError, match="extractor is closed"):
+            await node.ainvoke({"messages": [HumanMessage("late")]}, late)
+        assert node.close(timeout=30)  # closing twice is harmless
+    assert memory_threads() <= before
+    for request in range(4):
+        expected = {f"User said: fact {request}"}
+        if mode == "async":
+            expected.add(f"User said: more {request}")
+        assert memories(store, f"u{request}") == expected
+
+
+def test_a_foreground_node_closes_as_a_no_op() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    node = create_memory_node(MemoryManager(ScriptedChatModel(responder=echo_facts), store))
+    assert node.close() and node.worker is None
+    node.invoke({"messages": [HumanMessage("I like tea")]}, {"configurable": {"user_id": "u1"}})
+    assert memories(store, "u1") == {"User said: I like tea"}

@@ -320,6 +320,9 @@ def test_ctrl_c_with_queued_work_still_completes_it(tmp_path: Path) -> None:
         for i in range(5):
             node.invoke({"messages": [HumanMessage(f"fact {i}")]}, {"configurable": {"user_id": "u1"}})
         assert node.worker.pending > 0
+        # A shell starts background jobs with SIGINT ignored, and Python then installs no
+        # KeyboardInterrupt handler; put back the one a terminal session has.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.raise_signal(signal.SIGINT)  # KeyboardInterrupt in the main thread, work still queued
         """,
         db,

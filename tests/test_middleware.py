@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+import sqlite3
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +25,7 @@ from langmem_agno import (
     MemoryStore,
     MissingUserIdError,
     MongoMemoryStore,
+    SQLiteMemoryStore,
     render_memories,
 )
 from langmem_agno.middleware import MemoryMiddleware
@@ -528,3 +534,145 @@ async def test_users_with_gather_never_mix(store_factory: Any, backend: str, mod
     assert await memory.aflush(timeout=60) and memory.errors == []
     found = {u: [m.memory for m in (await store.alist_memories(user_id=u)).items] for u in USERS}
     check_no_mixing(found, agent_model)
+
+
+# ---------------------------------------------------------------- recall once per user turn
+def tool_loop_model() -> ScriptedChatModel:
+    """An agent model that calls a tool twice before answering: three model calls per run."""
+    call = {"name": "today", "args": {}, "id": "d1"}
+    return ScriptedChatModel(
+        responses=[
+            AIMessage("", tool_calls=[call]),
+            AIMessage("", tool_calls=[{**call, "id": "d2"}]),
+            AIMessage("Email it is."),
+        ]
+    )
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_tool_loop_recalls_once_per_user_turn(
+    store_factory: Any, monkeypatch: pytest.MonkeyPatch, use_async: bool
+) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    seed(store)
+    reads: list[str] = []
+    rank, arank = MemoryRetriever.rank, MemoryRetriever.arank
+
+    def spy_rank(self: MemoryRetriever, query: str, *args: Any, **kwargs: Any) -> Any:
+        if self is retriever:
+            reads.append(query)
+        return rank(self, query, *args, **kwargs)
+
+    async def spy_arank(self: MemoryRetriever, query: str, *args: Any, **kwargs: Any) -> Any:
+        if self is retriever:
+            reads.append(query)
+        return await arank(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryRetriever, "rank", spy_rank)
+    monkeypatch.setattr(MemoryRetriever, "arank", spy_arank)
+    model = tool_loop_model()
+    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    assert memory.injector is not None
+    retriever = memory.injector.retriever
+    agent = create_agent(
+        model, tools=[today], system_prompt=SYSTEM, middleware=[memory], checkpointer=InMemorySaver()
+    )
+    thread = run_kwargs("context", "u1", thread="t1")
+
+    async def run(text: str) -> None:
+        turn = {"messages": [HumanMessage(text)]}
+        await agent.ainvoke(turn, **thread) if use_async else agent.invoke(turn, **thread)
+
+    await run(QUESTION)
+    assert len(model.calls) == 3
+    assert reads == [QUESTION]
+    check_recall_for_u1(model, expected_block(store, "u1", QUESTION))
+    # The next user turn recalls again, for its own words.
+    await run("Do I have a dog?")
+    assert reads == [QUESTION, "Do I have a dog?"]
+    assert "dog named Rex" in system_text(model.calls[-1])
+
+
+def test_the_same_words_in_another_run_or_for_another_user_are_recalled_again(
+    store_factory: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    seed(store)
+    reads: list[str | None] = []
+    rank = MemoryRetriever.rank
+
+    def spy_rank(self: MemoryRetriever, query: str, *args: Any, **kwargs: Any) -> Any:
+        reads.append(kwargs.get("user_id"))
+        return rank(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(MemoryRetriever, "rank", spy_rank)
+    model = ScriptedChatModel(responses=[AIMessage("ok")])
+    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    agent = create_agent(model, system_prompt=SYSTEM, middleware=[memory])
+    for user in ("u1", "u1", "u2"):
+        agent.invoke({"messages": [HumanMessage(QUESTION)]}, context=Ctx(user))
+    assert reads == ["u1", "u1", "u2"]
+    assert "never email" in system_text(model.calls[-1]) and "prefers email" not in system_text(
+        model.calls[-1]
+    )
+
+
+# ---------------------------------------------------------------- a record the store cannot read
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_a_stored_record_that_cannot_be_read_costs_the_memories_not_the_answer(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, use_async: bool
+) -> None:
+    path = tmp_path / "agno.db"
+    store = SQLiteMemoryStore(path)
+    seed(store)
+    # Another program wrote a timestamp that is not epoch seconds.
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute("UPDATE agno_memories SET created_at = 'yesterday' WHERE user_id = 'u1'")
+    model = ScriptedChatModel(responses=[AIMessage("Hello!")])
+    agent = create_agent(
+        model, system_prompt=SYSTEM, middleware=[MemoryMiddleware(store=store, extract=False, tools=False)]
+    )
+    turn = {"messages": [HumanMessage(QUESTION)]}
+    with caplog.at_level(logging.WARNING, logger="langmem_agno.middleware"):
+        out = (
+            await agent.ainvoke(turn, context=Ctx("u1"))
+            if use_async
+            else agent.invoke(turn, context=Ctx("u1"))
+        )
+    assert out["messages"][-1].content == "Hello!"
+    assert system_text(model.calls[0]) == SYSTEM
+    (warning,) = [r for r in caplog.records if r.name == "langmem_agno.middleware"]
+    assert "InvalidMemoryError" in warning.getMessage() and "'yesterday'" in warning.getMessage()
+    # The other user's memories are untouched and still recalled.
+    agent.invoke(turn, context=Ctx("u2"))
+    assert "never email" in system_text(model.calls[-1])
+
+
+# ---------------------------------------------------------------- close
+def memory_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "langmem-agno-memory"}
+
+
+@pytest.mark.parametrize("use_async", [False, True], ids=["sync", "async"])
+async def test_close_finishes_extraction_and_stops_the_worker(store_factory: Any, use_async: bool) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    before = memory_threads()
+    for request, city in enumerate(["Paris", "Lyon", "Nice"]):
+        # One middleware and agent per request, as a web handler might build them.
+        memory = MemoryMiddleware(store=store, model=city_extractor(), tools=False, recall=False)
+        agent = create_agent(ScriptedChatModel(responses=[AIMessage("Nice!")]), middleware=[memory])
+        turn = {"messages": [HumanMessage(f"I live in {city}")]}
+        user = Ctx(f"u{request}")
+        if use_async:
+            agent.invoke(turn, context=user)  # starts the worker thread
+            await agent.ainvoke(turn, context=user)
+            assert await memory.aclose(timeout=30)
+        else:
+            agent.invoke(turn, context=user)
+            assert memory.close(timeout=30)
+        assert memory.errors == []
+        assert [m.memory for m in store.list_memories(user_id=f"u{request}")] == [f"The user lives in {city}"]
+        with pytest.raises(RuntimeError, match="extractor is closed"):
+            agent.invoke(turn, context=user)
+    assert memory_threads() <= before
+    assert MemoryMiddleware(store=store, extract=False).close()

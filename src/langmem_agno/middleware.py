@@ -4,7 +4,10 @@
 
 * **recall**: before every model call, the current user's memories that matter
   for the latest user turn are appended to the system prompt of that call
-  (``wrap_model_call``), so the block never lands in the agent's stored messages;
+  (``wrap_model_call``), so the block never lands in the agent's stored messages.
+  The block is recalled once per user turn: the model calls of one run (a tool
+  loop) reuse it until the run ends, so a memory a tool adds during the run shows
+  in the block from the user's next turn on;
 * **tools**: the memory tools of :func:`~langmem_agno.tools.create_memory_tools`
   are registered with the agent, the user coming from the run;
 * **extraction**: after the agent finishes (``after_agent``), the thread's new
@@ -20,7 +23,9 @@ or ``config={"configurable": {"user_id": ...}}`` (see :func:`~langmem_agno.scope
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import threading
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import (
@@ -32,12 +37,12 @@ from langchain.agents.middleware import (
 )
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, ensure_config
 from langgraph.runtime import Runtime
 
 from langmem_agno.background import BackgroundError
-from langmem_agno.errors import StoreUnavailableError
+from langmem_agno.errors import LangmemAgnoError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.node import MemoryNode
 from langmem_agno.prompting import (
@@ -47,6 +52,7 @@ from langmem_agno.prompting import (
     DEFAULT_MAX_MEMORIES,
     DEFAULT_TAG,
     MemoryInjector,
+    message_text,
 )
 from langmem_agno.recall import MemoryRetriever, Ranking
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
@@ -56,13 +62,25 @@ from langmem_agno.tools import ALL_ACTIONS, ToolAction, create_memory_tools
 logger = logging.getLogger(__name__)
 
 _Response = ModelResponse[Any] | AIMessage | ExtendedModelResponse[Any]
+#: How many runs' recalled blocks are kept at once; a run that ends drops its own, so
+#: only runs that failed or were interrupted linger, the oldest evicted first.
+RECALL_CACHE_SIZE = 1024
 
 
 class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     """Recall, memory tools and post-run extraction for a ``create_agent`` agent.
 
     One instance serves any number of users and threads at once: it keeps no
-    per-user state besides the per-thread extraction cursors.
+    per-user state besides the per-thread extraction cursors and, while a run is
+    in progress, the block recalled for its user turn (so a tool loop of N model
+    calls reads the store once; a memory a tool adds during the run is recalled
+    from the next user turn on). A recall that fails (the store unreachable, a
+    stored record that cannot be read) is logged as a warning and the run answers
+    without memories.
+
+    With ``background=True`` the middleware owns a worker thread: call :meth:`close`
+    (or :meth:`aclose`) when it is no longer used, for instance when one is built per
+    request, so the thread does not outlive it.
 
     Args:
         store: Where the memories live.
@@ -107,6 +125,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         >>> turn = {"messages": [("user", "I prefer email")]}  # doctest: +SKIP
         >>> agent.invoke(turn, context={"user_id": "u1"})  # doctest: +SKIP
         >>> memory.flush()  # doctest: +SKIP
+        >>> memory.close()  # doctest: +SKIP
     """
 
     def __init__(
@@ -155,6 +174,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         self.agent_id = agent_id
         self.team_id = team_id
         self.injector: MemoryInjector | None = None
+        self._recalled = _RecallCache(RECALL_CACHE_SIZE)
         if recall:
             retriever = MemoryRetriever(
                 store=store,
@@ -219,8 +239,20 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return self.node.flush(timeout) if self.node else True
 
     async def aflush(self, timeout: float | None = None) -> bool:
-        """Wait for the background extractions queued by ``agent.ainvoke`` on this event loop."""
+        """Async twin of :meth:`flush`."""
         return await self.node.aflush(timeout) if self.node else True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Finish the queued background extractions and stop the worker thread; ``True`` when done.
+
+        Runs of the agent after this raise ``RuntimeError`` when they would extract in the
+        background. Calling it again is harmless.
+        """
+        return self.node.close(timeout) if self.node else True
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """Async twin of :meth:`close`."""
+        return await self.node.aclose(timeout) if self.node else True
 
     def scope(self, config: RunnableConfig | None, context: Any = None) -> MemoryScope:
         """Resolve the run's user (and this agent and team) from its context or config."""
@@ -244,10 +276,14 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return handler(request)
         config = ensure_config()
         scope = self.scope(config, request.runtime.context)
-        try:
-            block = self.injector.block(request.messages, config=config, **_explicit(scope))
-        except StoreUnavailableError as exc:
-            block = _recall_failed(scope, exc)
+        key = _turn_key(scope, config, request.messages)
+        block = self._recalled.get(key)
+        if block is None:
+            try:
+                block = self.injector.block(request.messages, config=config, **_explicit(scope))
+            except LangmemAgnoError as exc:
+                block = _recall_failed(scope, exc)
+            self._recalled.put(key, block)
         return handler(_with_block(request, block))
 
     async def awrap_model_call(
@@ -260,24 +296,38 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             return await handler(request)
         config = ensure_config()
         scope = self.scope(config, request.runtime.context)
-        try:
-            block = await self.injector.ablock(request.messages, config=config, **_explicit(scope))
-        except StoreUnavailableError as exc:
-            block = _recall_failed(scope, exc)
+        key = _turn_key(scope, config, request.messages)
+        block = self._recalled.get(key)
+        if block is None:
+            try:
+                block = await self.injector.ablock(request.messages, config=config, **_explicit(scope))
+            except LangmemAgnoError as exc:
+                block = _recall_failed(scope, exc)
+            self._recalled.put(key, block)
         return await handler(_with_block(request, block))
 
     # ------------------------------------------------------------ extraction
     def after_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Extract memories from the thread's new messages (queued when in the background)."""
+        config = ensure_config()
+        self._end_turn(state, config, runtime)
         if self.node is not None:
-            self.node.invoke(state, self._node_config(ensure_config(), runtime))
+            self.node.invoke(state, self._node_config(config, runtime))
         return None
 
     async def aafter_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Async twin of :meth:`after_agent`."""
+        config = ensure_config()
+        self._end_turn(state, config, runtime)
         if self.node is not None:
-            await self.node.ainvoke(state, self._node_config(ensure_config(), runtime))
+            await self.node.ainvoke(state, self._node_config(config, runtime))
         return None
+
+    def _end_turn(self, state: AgentState[Any], config: RunnableConfig, runtime: Runtime[Any]) -> None:
+        """Forget the block recalled for the run that ends here."""
+        if self.injector is None:
+            return
+        self._recalled.drop(_turn_key(self.scope(config, runtime.context), config, state["messages"]))
 
     def _node_config(self, config: RunnableConfig, runtime: Runtime[Any]) -> RunnableConfig:
         # The scope is resolved here, with this middleware's agent and team, and handed
@@ -310,10 +360,46 @@ def _chat_model(model: BaseChatModel | str) -> BaseChatModel:
     )
 
 
-def _recall_failed(scope: MemoryScope, exc: StoreUnavailableError) -> str:
-    # A memory outage should cost the user personalisation, not their answer.
-    logger.warning("memory recall for user %r skipped: %s", scope.user_id, exc)
+def _recall_failed(scope: MemoryScope, exc: LangmemAgnoError) -> str:
+    # A memory outage or a bad stored record should cost the user personalisation, not their answer.
+    logger.warning("memory recall for user %r skipped: %s: %s", scope.user_id, type(exc).__name__, exc)
     return ""
+
+
+def _turn_key(scope: MemoryScope, config: RunnableConfig, messages: Sequence[BaseMessage]) -> Hashable:
+    """Name one user turn of one run: its scope, thread and last human message."""
+    thread_id = (config.get("configurable") or {}).get("thread_id")
+    human = next((m for m in reversed(messages) if isinstance(m, HumanMessage)), None)
+    # The message id tells apart two turns with the same words; the text, a message changed in place.
+    turn = None if human is None else (human.id, message_text(human))
+    return (scope.user_id, scope.agent_id, scope.team_id, None if thread_id is None else str(thread_id), turn)
+
+
+class _RecallCache:
+    """The block recalled for each user turn in progress, so the model calls of one run recall once."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._blocks: OrderedDict[Hashable, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> str | None:
+        with self._lock:
+            block = self._blocks.get(key)
+            if block is not None:
+                self._blocks.move_to_end(key)
+            return block
+
+    def put(self, key: Hashable, block: str) -> None:
+        with self._lock:
+            self._blocks[key] = block
+            self._blocks.move_to_end(key)
+            while len(self._blocks) > self._size:
+                self._blocks.popitem(last=False)
+
+    def drop(self, key: Hashable) -> None:
+        with self._lock:
+            self._blocks.pop(key, None)
 
 
 def _explicit(scope: MemoryScope) -> dict[str, str]:

@@ -217,12 +217,24 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         return self.worker.errors if self.worker else []
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Wait for queued background extractions (sync side); ``True`` when all finished."""
+        """Run and wait for every queued background extraction; ``True`` when none is left."""
         return self.worker.flush(timeout) if self.worker else True
 
     async def aflush(self, timeout: float | None = None) -> bool:
-        """Wait for queued background extractions of this event loop; ``True`` when all finished."""
+        """Async twin of :meth:`flush` (jobs of closed event loops run on this one)."""
         return await self.worker.aflush(timeout) if self.worker else True
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Finish the queued background extractions and stop the worker thread; ``True`` when done.
+
+        Call it when this node is no longer used (for instance one built per request);
+        running it afterwards in the background raises ``RuntimeError``.
+        """
+        return self.worker.close(timeout) if self.worker else True
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """Async twin of :meth:`close`."""
+        return await self.worker.aclose(timeout) if self.worker else True
 
     # ------------------------------------------------------------ the node
     def _pending(self, state: Any, config: RunnableConfig) -> _Pending | None:
@@ -231,6 +243,9 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         In the background they are claimed at once (marked processed before the job
         runs, so an overlapping turn does not send them again); a failed job hands them back.
         """
+        if self.worker is not None:
+            # Before claiming: a refused turn must stay unprocessed, not be marked done.
+            self.worker.check_open()
         scope = self.manager.scope_for(config)
         messages = self._messages(state)
         thread_id = ((config or {}).get("configurable") or {}).get("thread_id")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 from langmem_agno.lexical import content_terms, rank_in_process, stem_prefix
 from langmem_agno.record import UserMemory
@@ -73,14 +74,7 @@ class RecallIndex:
         prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
         if not prefixes:
             return []
-        hits = self.store.search(
-            prefixes,
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=self.candidate_limit,
-        )
+        hits = self.store.search(prefixes, **_search_scope(flt), limit=self.candidate_limit)
         return [h.memory for h in hits]
 
     async def aword_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
@@ -88,14 +82,7 @@ class RecallIndex:
         prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
         if not prefixes:
             return []
-        hits = await self.store.asearch(
-            prefixes,
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=self.candidate_limit,
-        )
+        hits = await self.store.asearch(prefixes, **_search_scope(flt), limit=self.candidate_limit)
         return [h.memory for h in hits]
 
     # ------------------------------------------------------------ lexical
@@ -117,26 +104,12 @@ class RecallIndex:
         The default is the store's own word search (run in the server on MongoDB);
         SQLite overrides it with its full-text index.
         """
-        hits = self.store.search(
-            query,
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=limit,
-        )
+        hits = self.store.search(query, **_search_scope(flt), limit=limit)
         return [h.memory for h in hits]
 
     async def arelated(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
         """Async twin of :meth:`related`."""
-        hits = await self.store.asearch(
-            query,
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=limit,
-        )
+        hits = await self.store.asearch(query, **_search_scope(flt), limit=limit)
         return [h.memory for h in hits]
 
     # ------------------------------------------------------------ vectors
@@ -184,6 +157,13 @@ class RecallIndex:
 
 
 _INDEXES_LOCK = threading.Lock()
+
+
+def _search_scope(flt: MemoryFilter) -> dict[str, Any]:
+    """The keyword arguments that restrict a store search to ``flt``."""
+    return {"user_id": flt.user_id, "agent_id": flt.agent_id, "team_id": flt.team_id, "topics": flt.topics}
+
+
 # The index lives on its store (an attribute, not a global map keyed by the
 # store): the index refers back to the store, and a global map holding that
 # pair would keep every store, its connection and clients, alive forever.

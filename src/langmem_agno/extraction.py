@@ -36,6 +36,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from langmem_agno.errors import InvalidMemoryError, LangmemAgnoError, MemoryNotFoundError
+from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.prompts import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
     build_system_prompt,
@@ -370,18 +371,7 @@ class MemoryManager:
             ExtractionError: On a model failure or timeout, with ``raise_on_error=True``.
         """
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        steps = self._steps(scope, messages)
-        try:
-            step = next(steps)
-            while True:
-                try:
-                    value = self._run_step(step)
-                except Exception as exc:
-                    step = steps.throw(exc)
-                else:
-                    step = steps.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return run_plan(self._steps(scope, messages), self._run_step)
 
     async def aextract(
         self,
@@ -395,18 +385,7 @@ class MemoryManager:
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`."""
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        steps = self._steps(scope, messages)
-        try:
-            step = next(steps)
-            while True:
-                try:
-                    value = await self._arun_step(step)
-                except Exception as exc:
-                    step = steps.throw(exc)
-                else:
-                    step = steps.send(value)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return await arun_plan(self._steps(scope, messages), self._arun_step)
 
     # ------------------------------------------------------------ the extraction, once
     def _steps(

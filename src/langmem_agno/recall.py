@@ -25,6 +25,7 @@ from langchain_core.runnables import RunnableConfig, ensure_config
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.ranking import fuse
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
@@ -208,22 +209,10 @@ class MemoryRetriever(BaseRetriever):
         return self.index if call.target == "index" else self.embeddings
 
     def _run(self, plan: _Plan[T]) -> T:
-        result: Any = None
-        try:
-            while True:
-                call = plan.send(result)
-                result = getattr(self._target(call), call.method)(*call.args)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return run_plan(plan, lambda call: getattr(self._target(call), call.method)(*call.args))
 
     async def _arun(self, plan: _Plan[T]) -> T:
-        result: Any = None
-        try:
-            while True:
-                call = plan.send(result)
-                result = await getattr(self._target(call), "a" + call.method)(*call.args)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return await arun_plan(plan, lambda call: getattr(self._target(call), "a" + call.method)(*call.args))
 
     # ------------------------------------------------------------ public API
     def rank(

@@ -24,6 +24,7 @@ from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient, ReturnDocumen
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
 from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
+from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
@@ -601,20 +602,10 @@ class MongoMemoryStore(MemoryStore):
         return await coll.create_index(op.keys, name=op.name, unique=op.unique)
 
     def _drive(self, coll: Any, plan: _Plan[T], session: Any = None) -> T:
-        result: Any = None
-        try:
-            while True:
-                result = self._exec(coll, plan.send(result), session)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return run_plan(plan, lambda op: self._exec(coll, op, session))
 
     async def _adrive(self, coll: Any, plan: _Plan[T], session: Any = None) -> T:
-        result: Any = None
-        try:
-            while True:
-                result = await self._aexec(coll, plan.send(result), session)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return await arun_plan(plan, lambda op: self._aexec(coll, op, session))
 
     def _run(self, plan: _Plan[T]) -> T:
         coll = self._sync_collection()

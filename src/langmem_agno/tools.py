@@ -171,6 +171,14 @@ def _positive(name: str, value: object) -> int:
     return value
 
 
+def _stored(verb: str, memory: UserMemory) -> tuple[str, Any]:
+    """The model's view of a memory just written, and the full record as the artifact."""
+    return (
+        f"Memory {verb} (id: {memory.memory_id}): {memory.memory}{_topics_text(memory.topics)}",
+        memory.model_dump(),
+    )
+
+
 def _topics_text(topics: Sequence[str] | None) -> str:
     return f" [topics: {', '.join(topics)}]" if topics else ""
 
@@ -339,8 +347,7 @@ class AddMemoryTool(MemoryTool):
         }
 
     def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
-        content = f"Memory added (id: {result.memory_id}): {result.memory}{_topics_text(result.topics)}"
-        return content, result.model_dump()
+        return _stored("added", result)
 
 
 class UpdateMemoryTool(MemoryTool):
@@ -362,8 +369,7 @@ class UpdateMemoryTool(MemoryTool):
         return (memory_id,), {**self._owner(scope), "memory": text, "topics": topics}
 
     def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
-        content = f"Memory updated (id: {result.memory_id}): {result.memory}{_topics_text(result.topics)}"
-        return content, result.model_dump()
+        return _stored("updated", result)
 
 
 class DeleteMemoryTool(MemoryTool):

@@ -127,18 +127,28 @@ _INDEXES = (
 )
 
 
-def _filter_doc(flt: MemoryFilter, ids: Sequence[str] | None = None) -> dict[str, Any]:
+def filter_document(
+    flt: MemoryFilter, ids: Sequence[str] | None = None, *, prefix: str = ""
+) -> dict[str, Any]:
+    """The MongoDB filter for the memories ``flt`` (and ``ids``) select.
+
+    Args:
+        flt: Whose memories.
+        ids: Only these memory ids, when given.
+        prefix: Put before every field name, for a memory embedded in another
+            document (the vectors collection keeps it under ``m``: ``prefix="m."``).
+    """
     # Every value here was checked to be a plain string, so nothing a caller
     # passes can turn into a query operator.
-    doc: dict[str, Any] = {"user_id": flt.user_id}
+    doc: dict[str, Any] = {f"{prefix}user_id": flt.user_id}
     if flt.agent_id is not None:
-        doc["agent_id"] = flt.agent_id
+        doc[f"{prefix}agent_id"] = flt.agent_id
     if flt.team_id is not None:
-        doc["team_id"] = flt.team_id
+        doc[f"{prefix}team_id"] = flt.team_id
     if flt.topics is not None:
-        doc["topics"] = {"$in": list(flt.topics)}
+        doc[f"{prefix}topics"] = {"$in": list(flt.topics)}
     if ids is not None:
-        doc["memory_id"] = {"$in": list(ids)}
+        doc[f"{prefix}memory_id"] = {"$in": list(ids)}
     return doc
 
 
@@ -188,7 +198,7 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
     memory is a no-op; single-document operations are what retryable writes retry.
     """
     flt = request.flt
-    scope = _filter_doc(flt)
+    scope = filter_document(flt)
     add_ids = [r.memory_id for r in request.adds]
     if add_ids:
         yield from _refuse_taken_ids(flt.user_id, add_ids)
@@ -196,7 +206,7 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
     targets = [*update_ids, *request.deletes]
     present: dict[str, dict[str, Any]] = {}
     if targets:
-        present = {d["memory_id"]: d for d in (yield _Find(_filter_doc(flt, targets)))}
+        present = {d["memory_id"]: d for d in (yield _Find(filter_document(flt, targets)))}
     writes = _upserts(request.adds, flt.user_id)
     for memory_id, changes in request.updates:
         before = present.get(memory_id)
@@ -228,7 +238,7 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
 def _find_plan(
     flt: MemoryFilter, ids: Sequence[str] | None, sort: SortOrder, limit: int | None, offset: int, count: bool
 ) -> _Plan[tuple[list[UserMemory], int]]:
-    query = _filter_doc(flt, ids)
+    query = filter_document(flt, ids)
     direction = DESCENDING if sort == "desc" else ASCENDING
     # Timestamps are whole seconds, so ties are common; _id (an ObjectId, rising
     # with each insert) keeps same-second memories in the order they were written.
@@ -255,11 +265,11 @@ def _update_plan(memory_id: str, user_id: str, changes: dict[str, Any]) -> _Plan
 
 
 def _delete_plan(flt: MemoryFilter, ids: Sequence[str] | None) -> _Plan[int]:
-    return int((yield _DeleteMany(_filter_doc(flt, ids))))
+    return int((yield _DeleteMany(filter_document(flt, ids))))
 
 
 def _topics_plan(flt: MemoryFilter) -> _Plan[list[str]]:
-    values = yield _Distinct("topics", _filter_doc(flt))
+    values = yield _Distinct("topics", filter_document(flt))
     return [v for v in values if isinstance(v, str) and v]
 
 
@@ -287,7 +297,7 @@ def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[l
     for term in terms:
         pattern = {"$regex": re.escape(term), "$options": "i"}
         alternatives += [{"memory": pattern}, {"topics": pattern}]
-    query = {**_filter_doc(flt), "$or": alternatives}
+    query = {**filter_document(flt), "$or": alternatives}
     docs = yield _Find(query, [("updated_at", DESCENDING), ("_id", DESCENDING)], 0, SEARCH_SCAN_LIMIT)
     return rank_by_terms(_read(docs), terms, limit)
 

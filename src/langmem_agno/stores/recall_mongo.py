@@ -25,7 +25,7 @@ from pymongo.operations import SearchIndexModel
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.record import UserMemory, now_epoch_s
 from langmem_agno.stores.base import MemoryFilter, ScoredMemory
-from langmem_agno.stores.mongo import MongoMemoryStore
+from langmem_agno.stores.mongo import MongoMemoryStore, filter_document
 from langmem_agno.stores.recall_index import RecallIndex
 from langmem_agno.vectors import StoredVector, Vector
 
@@ -60,13 +60,6 @@ def vector_search_index_model(dimensions: int, *, similarity: str = "cosine") ->
 def _search_pipeline(
     flt: MemoryFilter, query: Vector, model: str, limit: int, collection: str
 ) -> list[dict[str, Any]]:
-    match: dict[str, Any] = {"m.user_id": flt.user_id}
-    if flt.agent_id is not None:
-        match["m.agent_id"] = flt.agent_id
-    if flt.team_id is not None:
-        match["m.team_id"] = flt.team_id
-    if flt.topics is not None:
-        match["m.topics"] = {"$in": list(flt.topics)}
     return [
         {
             "$vectorSearch": {
@@ -82,7 +75,7 @@ def _search_pipeline(
         {"$project": {"_id": 0, "memory_id": 1, "score": {"$meta": "vectorSearchScore"}}},
         {"$lookup": {"from": collection, "localField": "memory_id", "foreignField": "memory_id", "as": "m"}},
         {"$unwind": "$m"},
-        {"$match": match},
+        {"$match": filter_document(flt, prefix="m.")},
         {"$limit": limit},
     ]
 

@@ -23,6 +23,10 @@ REAL_MONGO = bool(os.environ.get("MONGODB_URI"))
 # The real-model test needs torch (hundreds of MB): it runs in its own tox
 # environment, which sets this, and is not collected (so not skipped) elsewhere.
 collect_ignore = [] if os.environ.get("LANGMEM_AGNO_EMBEDDINGS") == "1" else ["test_recall_minilm.py"]
+# The notebook test needs Jupyter: it runs in `tox -e notebooks`, whose environment is the
+# notebooks extra alone, and is not collected elsewhere (so not skipped either).
+if os.environ.get("LANGMEM_AGNO_NOTEBOOKS") != "1":
+    collect_ignore.append("test_notebooks.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

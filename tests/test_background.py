@@ -174,6 +174,7 @@ def test_two_users_in_parallel_never_mix_memories(background: bool, tmp_path: Pa
         assert memories(store, user) == {f"User said: {user} fact {t}" for t in range(15)}
 
 
+@pytest.mark.slow  # a subprocess: interpreter exit is what is tested
 def test_pending_work_is_flushed_at_interpreter_exit(tmp_path: Path) -> None:
     db = tmp_path / "agno.db"
     script = textwrap.dedent(

@@ -313,6 +313,7 @@ def _run_script(body: str, db: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a subprocess: interpreter exit is what is tested
 def test_ctrl_c_with_queued_work_still_completes_it(tmp_path: Path) -> None:
     db = tmp_path / "agno.db"
     done = _run_script(
@@ -331,6 +332,7 @@ def test_ctrl_c_with_queued_work_still_completes_it(tmp_path: Path) -> None:
     assert texts(SQLiteMemoryStore(db), "u1") == sorted(f"User said: fact {i}" for i in range(5))
 
 
+@pytest.mark.slow  # a subprocess: interpreter exit is what is tested
 def test_async_work_left_when_the_event_loop_closes_is_run_at_exit_and_logged(tmp_path: Path) -> None:
     db = tmp_path / "agno.db"
     done = _run_script(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -71,8 +71,8 @@ def test_assignment_is_validated() -> None:
         (T, T),
         (T * 1000 + 123, T),  # milliseconds
         (float(T) + 0.9, T),
-        (datetime.fromtimestamp(T, tz=timezone.utc), T),
-        (datetime.fromtimestamp(T, tz=timezone.utc).replace(tzinfo=None), T),  # naive = UTC
+        (datetime.fromtimestamp(T, tz=UTC), T),
+        (datetime.fromtimestamp(T, tz=UTC).replace(tzinfo=None), T),  # naive = UTC
         ("2023-11-14T22:13:20+00:00", T),
         (str(T), T),
     ],

@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolCall
+from langchain_core.messages.tool import tool_call
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
@@ -85,7 +86,7 @@ def _scripted_extraction(messages: list[BaseMessage]) -> AIMessage:
             fact = _fact(clause)
             if fact:
                 args = {"memory": fact, "topics": _topics_of(fact)}
-                calls.append(ToolCall(name="add_memory", args=args, id=f"call_{len(calls) + 1}"))
+                calls.append(tool_call(name="add_memory", args=args, id=f"call_{len(calls) + 1}"))
     return AIMessage(content="", tool_calls=calls)
 
 

@@ -704,7 +704,7 @@ class MemoryManager:
             return _as_ai_message(await call)
         try:
             return _as_ai_message(await asyncio.wait_for(call, self.timeout))
-        except asyncio.TimeoutError as exc:
+        except TimeoutError as exc:
             raise TimeoutError(f"the extraction model did not answer within {self.timeout} s") from exc
 
     def _failed(self, result: ExtractionResult, exc: Exception, step: str) -> ExtractionResult:

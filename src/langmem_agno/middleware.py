@@ -119,13 +119,24 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         ValueError: If ``extract=True`` without a ``model``, or an option is not valid.
 
     Example:
-        >>> from langchain.agents import create_agent  # doctest: +SKIP
-        >>> memory = MemoryMiddleware(store=store, model=model)  # doctest: +SKIP
-        >>> agent = create_agent(model, tools=[], middleware=[memory])  # doctest: +SKIP
-        >>> turn = {"messages": [("user", "I prefer email")]}  # doctest: +SKIP
-        >>> agent.invoke(turn, context={"user_id": "u1"})  # doctest: +SKIP
-        >>> memory.flush()  # doctest: +SKIP
-        >>> memory.close()  # doctest: +SKIP
+        >>> from langchain.agents import create_agent
+        >>> from langchain_core.messages import AIMessage
+        >>> from langmem_agno import ScriptedChatModel, SQLiteMemoryStore
+        >>> store = SQLiteMemoryStore(":memory:")
+        >>> learn = {"name": "add_memory", "args": {"memory": "User prefers email"}, "id": "c1"}
+        >>> extractor = ScriptedChatModel(responses=[AIMessage("", tool_calls=[learn])])
+        >>> model = ScriptedChatModel(responses=[AIMessage("Noted: email it is.")])
+        >>> memory = MemoryMiddleware(store=store, model=extractor)
+        >>> agent = create_agent(model, tools=[], middleware=[memory])
+        >>> turn = {"messages": [("user", "I prefer email")]}
+        >>> agent.invoke(turn, context={"user_id": "u1"})["messages"][-1].content
+        'Noted: email it is.'
+        >>> memory.flush()
+        True
+        >>> [m.memory for m in store.list_memories(user_id="u1")]
+        ['User prefers email']
+        >>> memory.close()
+        True
     """
 
     def __init__(

@@ -177,9 +177,18 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         max_threads: How many threads' cursors to keep.
 
     Example:
-        >>> from langgraph.graph import MessagesState, StateGraph  # doctest: +SKIP
-        >>> graph = StateGraph(MessagesState)  # doctest: +SKIP
-        >>> graph.add_node("memory", create_memory_node(manager))  # doctest: +SKIP
+        >>> from langchain_core.messages import AIMessage
+        >>> from langgraph.graph import START, MessagesState, StateGraph
+        >>> from langmem_agno import MemoryManager, ScriptedChatModel, SQLiteMemoryStore
+        >>> store = SQLiteMemoryStore(":memory:")
+        >>> learn = {"name": "add_memory", "args": {"memory": "User prefers email"}, "id": "c1"}
+        >>> manager = MemoryManager(ScriptedChatModel(responses=[AIMessage("", tool_calls=[learn])]), store)
+        >>> graph = StateGraph(MessagesState).add_node("memory", create_memory_node(manager))
+        >>> graph = graph.add_edge(START, "memory").compile()
+        >>> config = {"configurable": {"user_id": "u1", "thread_id": "t1"}}
+        >>> _ = graph.invoke({"messages": [("user", "Email me, never call.")]}, config)
+        >>> [m.memory for m in store.list_memories(user_id="u1")]
+        ['User prefers email']
     """
 
     def __init__(

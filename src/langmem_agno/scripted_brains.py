@@ -17,7 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages.tool import tool_call
 
 from langmem_agno.demo import _fact, _scripted_reply
 from langmem_agno.prompts import message_text
@@ -87,7 +88,7 @@ def _topics(fact: str) -> list[str] | None:
 
 
 def _call(name: str, args: dict[str, object], number: int) -> AIMessage:
-    return AIMessage(content="", tool_calls=[ToolCall(name=name, args=args, id=f"call_{name}_{number}")])
+    return AIMessage(content="", tool_calls=[tool_call(name=name, args=args, id=f"call_{name}_{number}")])
 
 
 def _last_human(messages: Sequence[BaseMessage]) -> tuple[int, str]:

@@ -435,8 +435,10 @@ class MongoMemoryStore(MemoryStore):
             ordered bulk write, as on a standalone server, which is not atomic.
 
     Example:
-        >>> store = MongoMemoryStore("mongodb://localhost:27017")  # doctest: +SKIP
-        >>> store.add("Sarah prefers email", user_id="u1")  # doctest: +SKIP
+        A server at ``localhost:27017`` (the test suite runs the same calls on its own server)::
+
+            store = MongoMemoryStore("mongodb://localhost:27017")
+            store.add("Sarah prefers email", user_id="u1")
     """
 
     def __init__(

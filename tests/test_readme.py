@@ -41,6 +41,7 @@ NOT_RUN = {
     "tox",
     "tox -e embeddings",
     "MONGODB_URI=mongodb://localhost:27017 tox",
+    "tox -e lock",  # rewrites constraints.txt: run on purpose, never by the suite
     "python benchmarks/bench_extraction.py",  # benchmarks print timings, not test results
     "python benchmarks/bench_recall.py",
 }

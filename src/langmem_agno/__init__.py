@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from langmem_agno.background import BackgroundError
     from langmem_agno.errors import (
+        ConfigurationError,
         InvalidMemoryError,
         LangmemAgnoError,
         MemoryNotFoundError,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "ChangeSet": "langmem_agno.stores",
+    "ConfigurationError": "langmem_agno.errors",
     "MemoryUpdate": "langmem_agno.stores",
     "AddMemoryTool": "langmem_agno.tools",
     "BackgroundError": "langmem_agno.background",
@@ -116,6 +118,7 @@ __all__ = [
     "AddMemoryTool",
     "BackgroundError",
     "ChangeSet",
+    "ConfigurationError",
     "DeleteMemoryTool",
     "ExtractionError",
     "ExtractionResult",

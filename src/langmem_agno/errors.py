@@ -48,3 +48,7 @@ class InvalidMemoryError(LangmemAgnoError, ValueError):
 
 class StoreUnavailableError(LangmemAgnoError, ConnectionError):
     """The database could not be reached or answered with an error."""
+
+
+class ConfigurationError(LangmemAgnoError, ValueError):
+    """An option or argument given when building an object is not valid (it names the value)."""

@@ -36,6 +36,7 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from langmem_agno.errors import InvalidMemoryError, LangmemAgnoError, MemoryNotFoundError
+from langmem_agno.models import chat_model
 from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.prompts import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
@@ -254,7 +255,8 @@ class MemoryManager:
     """Extracts memories from conversations with one model call and applies them to a store.
 
     Args:
-        model: Any LangChain chat model that supports tool calling.
+        model: Any LangChain chat model that supports tool calling, or its ``init_chat_model`` id
+            such as ``"openai:gpt-4o-mini"``.
         store: Where the memories live.
         capture_instructions: What is worth remembering; a general default otherwise.
         additional_instructions: Appended to the instructions (house rules, language ...).
@@ -286,7 +288,7 @@ class MemoryManager:
 
     def __init__(
         self,
-        model: BaseChatModel,
+        model: BaseChatModel | str,
         store: MemoryStore,
         *,
         capture_instructions: str | None = None,
@@ -320,7 +322,7 @@ class MemoryManager:
                 raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
-        self.model = model
+        self.model = chat_model(model)
         self.store = store
         self.capture_instructions = capture_instructions or DEFAULT_CAPTURE_INSTRUCTIONS
         self.additional_instructions = additional_instructions
@@ -338,7 +340,7 @@ class MemoryManager:
         self.default_user_id = default_user_id
         self.default_agent_id = default_agent_id
         self.default_team_id = default_team_id
-        self._bound = model.bind_tools([convert_to_openai_tool(_SCHEMAS[op]) for op in self.operations])
+        self._bound = self.model.bind_tools([convert_to_openai_tool(_SCHEMAS[op]) for op in self.operations])
 
     # ------------------------------------------------------------ public API
     def extract(

@@ -44,6 +44,7 @@ from langgraph.runtime import Runtime
 from langmem_agno.background import BackgroundError
 from langmem_agno.errors import LangmemAgnoError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
+from langmem_agno.models import embeddings_model
 from langmem_agno.node import MemoryNode
 from langmem_agno.prompting import (
     DEFAULT_FOOTER,
@@ -93,7 +94,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it. A
             failed background extraction is retried with the thread's next run.
         k: How many memories are retrieved for each model call (at most ``max_memories`` are shown).
-        embeddings: A LangChain embeddings model for dense ranking; lexical without one.
+        embeddings: A LangChain embeddings model, or its ``init_embeddings`` id such as
+            ``"openai:text-embedding-3-small"``, for dense ranking; lexical without one.
         ranking: See :class:`~langmem_agno.recall.MemoryRetriever`.
         max_chars: The hard length limit of the injected block.
         max_memories: The most memories injected.
@@ -149,7 +151,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         extract: bool = True,
         background: bool = True,
         k: int = 5,
-        embeddings: Embeddings | None = None,
+        embeddings: Embeddings | str | None = None,
         ranking: Ranking = "auto",
         max_chars: int = DEFAULT_MAX_CHARS,
         max_memories: int = DEFAULT_MAX_MEMORIES,
@@ -190,7 +192,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             retriever = MemoryRetriever(
                 store=store,
                 k=k,
-                embeddings=embeddings,
+                embeddings=None if embeddings is None else embeddings_model(embeddings),
                 ranking=ranking,
                 fill_with_recent=fill_with_recent,
                 default_user_id=default_user_id,
@@ -223,7 +225,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                     "after each run); pass one, or extract=False"
                 )
             self.node = MemoryNode(
-                MemoryManager(_chat_model(model), store, capture_instructions=capture_instructions),
+                MemoryManager(model, store, capture_instructions=capture_instructions),
                 background=background,
                 debounce_seconds=debounce_seconds,
                 name="memory_extraction",
@@ -357,18 +359,6 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             if config.get(key) is not None:
                 node_config[key] = config[key]
         return node_config
-
-
-def _chat_model(model: BaseChatModel | str) -> BaseChatModel:
-    if isinstance(model, BaseChatModel):
-        return model
-    if isinstance(model, str):
-        from langchain.chat_models import init_chat_model
-
-        return init_chat_model(model)
-    raise ValueError(
-        f"model must be a chat model or a model id string, got {type(model).__name__} {model!r:.80}"
-    )
 
 
 def _recall_failed(scope: MemoryScope, exc: LangmemAgnoError) -> str:

@@ -25,6 +25,7 @@ from langchain_core.runnables import RunnableConfig, ensure_config
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.models import embeddings_model
 from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.ranking import fuse
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
@@ -66,7 +67,8 @@ class MemoryRetriever(BaseRetriever):
         agent_id: Only memories written by this agent (else the run's agent, if any).
         team_id: Only memories written by this team (else the run's team, if any).
         topics: Only memories with at least one of these topics.
-        embeddings: A LangChain embeddings model; enables dense and hybrid ranking.
+        embeddings: A LangChain embeddings model, or its ``init_embeddings`` id such as
+            ``"openai:text-embedding-3-small"``; enables dense and hybrid ranking.
         embeddings_key: Names the model's vectors in storage; derived from the model when unset.
         ranking: ``"lexical"``, ``"dense"``, ``"hybrid"`` (fused), or ``"auto"``: dense
             with embeddings, lexical without. Dense is the default with embeddings because
@@ -103,6 +105,14 @@ class MemoryRetriever(BaseRetriever):
     fill_with_recent: bool = False
     default_user_id: str | None = None
     _index: RecallIndex | None = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        # An init_embeddings id ("openai:text-embedding-3-small") names the model, as elsewhere.
+        # Resolved before validation: pydantic would wrap the ConfigurationError of a missing
+        # provider package in a ValidationError.
+        if isinstance(data.get("embeddings"), str):
+            data["embeddings"] = embeddings_model(data["embeddings"])
+        super().__init__(**data)
 
     def model_post_init(self, __context: Any) -> None:
         """Check the filters and the ranking choice once, at construction."""

@@ -14,6 +14,7 @@ same, but the wording is canned. The output says so.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -181,7 +182,12 @@ def main(model: str | None = None, *, db: str | None = None, out: TextIO | None 
         say(f"Using model {model} for the chat and for memory extraction.")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(db) if db else Path(tmp) / "agno.db"
-        say(f"Memories are stored in {path} (table agno_memories, Agno's layout).")
+        if db:
+            say(f"Memories are stored in {path} (table agno_memories, Agno's layout).")
+        else:
+            # The temporary folder's name is not printed: it is gone once the demo ends.
+            say("Memories are stored in a temporary SQLite file (table agno_memories, Agno's layout),")
+            say("deleted when the demo ends; give --db FILE to keep them.")
         with SQLiteMemoryStore(path) as store:
             manager = MemoryManager(extraction_model, store, raise_on_error=True)
             agent = build_agent(chat_model, store, manager)
@@ -205,4 +211,10 @@ def main(model: str | None = None, *, db: str | None = None, out: TextIO | None 
             except Exception as exc:
                 say(f"the demo failed: {exc}")
                 return 1
+    say()
+    if db:
+        say(f"The memories are kept in {path}; list them with:")
+        say(f"  langmem-agno --db {shlex.quote(str(path))} list --user {USER_ID}")
+    else:
+        say("The temporary database was deleted; give --db FILE to keep the memories.")
     return 0

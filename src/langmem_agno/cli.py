@@ -13,11 +13,19 @@ by default and stable JSON with ``--json``. Errors print one line to stderr,
 Agno's ten fields; of ``{"score", "matched_terms", "memory"}`` hits), ``show``,
 ``add`` and ``update`` one memory object, ``topics`` an array of strings,
 ``stats`` an array of ``{"user_id", "total_memories", "last_memory_updated_at"}``,
-and ``delete``, ``clear``, ``export`` and ``import`` a summary object.
+and ``delete``, ``clear``, ``export`` and ``import`` a summary object (``import``'s:
+``{"memories", "users", "new", "existing", "kept_existing", "path"}``, where
+``kept_existing`` counts the memories already stored with other content than the file's).
+
+The commands that only read (``list``, ``show``, ``search``, ``topics``, ``stats``,
+``export``) refuse a SQLite path where no database exists, rather than create an
+empty one there: a mistyped path is an error, not an empty result. The others
+create the database.
 
 ``import`` reads JSON Lines, one memory document per line with Agno's ten fields
 (what ``export`` writes). It checks the whole file before writing anything, so a
-bad line stops the import with nothing written; the writes are insert-if-absent
+bad line stops the import with nothing written, and every bad line is reported
+(the first 20, then how many more); the writes are insert-if-absent
 by ``memory_id``, so a rerun, after a fix or after a failure half-way through the
 writes, never writes a memory twice and leaves memories already stored as they are.
 """
@@ -25,6 +33,7 @@ writes, never writes a memory twice and leaves memories already stored as they a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
@@ -33,8 +42,8 @@ import shutil
 import sqlite3
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -72,8 +81,12 @@ DEFAULT_LIST_LIMIT = 50
 EXPORT_PAGE_SIZE = 500
 DEFAULT_IMPORT_BATCH = 500
 _MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
+#: How many bad lines of an import file are reported one by one; the rest are counted.
+MAX_REPORTED_BAD_LINES = 20
 _MIN_TEXT_WIDTH = 24
 _MAX_ERROR_CHARS = 400
+#: The commands that only read: on a SQLite path with no database they fail instead of creating one.
+READ_ONLY_COMMANDS = frozenset({"list", "show", "search", "topics", "stats", "export"})
 
 
 class CliError(LangmemAgnoError):
@@ -82,6 +95,23 @@ class CliError(LangmemAgnoError):
     def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.code = code
+
+    def report(self) -> list[str]:
+        """The error lines to print; one, unless the failure has several parts."""
+        return [str(self)]
+
+
+def _count_of(count: int, one: str, many: str) -> str:
+    """``count`` and the noun that agrees with it: ``1 memory``, ``2 memories``, ``0 memories``."""
+    return f"{count} {one if count == 1 else many}"
+
+
+def _memories(count: int) -> str:
+    return _count_of(count, "memory", "memories")
+
+
+def _users(count: int) -> str:
+    return _count_of(count, "user", "users")
 
 
 # ------------------------------------------------------------------ output
@@ -138,7 +168,7 @@ def _shorten(text: str, width: int) -> str:
 def _when(epoch_s: int | None) -> str:
     if epoch_s is None:
         return "-"
-    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%d %H:%M")
+    return time.strftime("%Y-%m-%d %H:%M", time.gmtime(epoch_s))
 
 
 def memory_dict(memory: UserMemory) -> dict[str, Any]:
@@ -232,14 +262,16 @@ def cmd_list(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
         return 0
     if not page.items:
         out.note(
-            f"no memories on this page; user {args.user!r} has {page.total}"
+            f"no memories on this page; user {args.user!r} has {_memories(page.total)}"
             if page.total
             else f"no memories for user {args.user!r}"
         )
         return 0
     out.table(*_memory_rows(page.items))
-    first = page.offset + 1
-    out.note(f"memories {first}-{page.offset + len(page.items)} of {page.total}")
+    first, last = page.offset + 1, page.offset + len(page.items)
+    out.note(
+        f"memory {first} of {page.total}" if first == last else f"memories {first}-{last} of {page.total}"
+    )
     return 0
 
 
@@ -323,8 +355,8 @@ def cmd_clear(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     count = store.list_memories(user_id=args.user, agent_id=args.agent, team_id=args.team, limit=1).total
     if not args.yes and count:
         if not sys.stdin.isatty():
-            raise CliError(f"refusing to delete {count} memories of {scope} without --yes")
-        sys.stderr.write(f"Delete {count} memories of {scope}? [y/N] ")
+            raise CliError(f"refusing to delete {_memories(count)} of {scope} without --yes")
+        sys.stderr.write(f"Delete {_memories(count)} of {scope}? [y/N] ")
         sys.stderr.flush()
         if input().strip().lower() not in ("y", "yes"):
             raise CliError("cancelled; nothing deleted")
@@ -332,7 +364,7 @@ def cmd_clear(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     if out.as_json:
         out.json({"deleted": deleted, "user_id": args.user, "agent_id": args.agent, "team_id": args.team})
     else:
-        out.write(f"deleted {deleted} memories of {scope}")
+        out.write(f"deleted {_memories(deleted)} of {scope}")
     return 0
 
 
@@ -346,7 +378,14 @@ def cmd_search(store: MemoryStore, args: argparse.Namespace, out: Output) -> int
         out.note(f"no memory of user {args.user!r} matches {args.query!r}")
         return 0
     headers, rows = _memory_rows([h.memory for h in hits])
-    out.table(["SCORE", *headers], [[f"{h.score:.2f}", *row] for h, row in zip(hits, rows, strict=True)])
+    # MATCHED comes before the memory text, the one column shortened to fit the terminal.
+    out.table(
+        ["SCORE", "MATCHED", *headers],
+        [
+            [f"{h.score:.2f}", ",".join(h.matched_terms) or "-", *row]
+            for h, row in zip(hits, rows, strict=True)
+        ],
+    )
     return 0
 
 
@@ -377,7 +416,7 @@ def cmd_stats(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
         return 0
     rows = [[s.user_id, str(s.total_memories), _when(s.last_memory_updated_at)] for s in stats]
     out.table(["USER", "MEMORIES", "LAST UPDATED (UTC)"], rows)
-    out.note(f"{len(stats)} users, {sum(s.total_memories for s in stats)} memories")
+    out.note(f"{_users(len(stats))}, {_memories(sum(s.total_memories for s in stats))}")
     return 0
 
 
@@ -436,9 +475,8 @@ def cmd_export(store: MemoryStore, args: argparse.Namespace, out: Output) -> int
     if out.as_json and not to_stdout:
         out.json(summary)
     else:
-        out.note(
-            f"exported {written} memories of {len(users)} users to {'stdout' if to_stdout else args.path}"
-        )
+        where = "stdout" if to_stdout else args.path
+        out.note(f"exported {_memories(written)} of {_users(len(users))} to {where}")
     return 0
 
 
@@ -481,6 +519,31 @@ class BadLineError(CliError):
     def __init__(self, path: str, line: int, problem: str) -> None:
         super().__init__(f"{path}: line {line}: {problem}")
         self.line = line
+
+
+class BadFileError(CliError):
+    """An import file with bad lines: each is reported, up to a cap, and nothing was written.
+
+    Args:
+        path: The file.
+        problems: The first bad lines found, in file order.
+        total: How many lines are bad in all (``len(problems)`` or more).
+    """
+
+    def __init__(self, path: str, problems: Sequence[BadLineError], total: int) -> None:
+        super().__init__(f"{path}: {_count_of(total, 'bad line', 'bad lines')}; nothing was imported")
+        self.path = path
+        self.problems = list(problems)
+        self.total = total
+
+    def report(self) -> list[str]:
+        """One line per bad line reported, then how many more there are, then the outcome."""
+        lines = [str(problem) for problem in self.problems]
+        unreported = self.total - len(self.problems)
+        if unreported:
+            lines.append(f"{self.path}: ... and {unreported} more")
+        # A single bad line reads as the whole story; with several, the count closes the list.
+        return lines if self.total == 1 else [*lines, str(self)]
 
 
 def parse_memory_line(
@@ -545,11 +608,12 @@ def parse_memory_line(
     return memory
 
 
-def _read_lines(path: str, bar: tqdm[Any]) -> Iterator[tuple[int, bytes]]:
+def _read_lines(path: str, bar: tqdm[Any] | None = None) -> Iterator[tuple[int, bytes]]:
     try:
         with open(path, "rb") as handle:
             for number, raw in enumerate(handle, start=1):
-                bar.update(len(raw))
+                if bar is not None:
+                    bar.update(len(raw))
                 yield number, raw
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -562,8 +626,8 @@ def _file_size(path: str) -> int:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from exc
 
 
-def _parsed(store: MemoryStore, args: argparse.Namespace, bar: tqdm[Any]) -> Iterator[tuple[int, UserMemory]]:
-    for number, raw in _read_lines(args.path, bar):
+def _parsed(store: MemoryStore, args: argparse.Namespace) -> Iterator[tuple[int, UserMemory]]:
+    for number, raw in _read_lines(args.path):
         memory = parse_memory_line(
             raw, path=args.path, line=number, default_user=args.user, max_chars=store.max_memory_chars
         )
@@ -572,35 +636,60 @@ def _parsed(store: MemoryStore, args: argparse.Namespace, bar: tqdm[Any]) -> Ite
 
 
 def _check_file(store: MemoryStore, args: argparse.Namespace, out: Output) -> tuple[int, int]:
-    """First pass: every line valid and every memory_id once; return (memories, users)."""
+    """First pass: every line valid and every memory_id once; return (memories, users).
+
+    Raises:
+        BadFileError: Naming every bad line (up to :data:`MAX_REPORTED_BAD_LINES`).
+    """
     first_seen: dict[str, int] = {}
     users: set[str] = set()
-    size = _file_size(args.path)
+    problems: list[BadLineError] = []
+    bad = 0
+    # This pass only reads, and the file's size is the one total known before reading it.
     with tqdm(
-        total=size, unit="B", unit_scale=True, desc="checking", file=sys.stderr, disable=_no_progress(out)
+        total=_file_size(args.path),
+        unit="B",
+        unit_scale=True,
+        desc="checking",
+        file=sys.stderr,
+        disable=_no_progress(out),
     ) as bar:
-        for number, memory in _parsed(store, args, bar):
-            if memory.memory_id in first_seen:
-                raise BadLineError(
-                    args.path,
-                    number,
-                    f"memory_id {memory.memory_id!r} already appears on line {first_seen[memory.memory_id]}",
+        for number, raw in _read_lines(args.path, bar):
+            try:
+                memory = parse_memory_line(
+                    raw, path=args.path, line=number, default_user=args.user, max_chars=store.max_memory_chars
                 )
-            first_seen[memory.memory_id] = number
-            users.add(memory.user_id or "")
+                if memory is not None and memory.memory_id in first_seen:
+                    seen = first_seen[memory.memory_id]
+                    raise BadLineError(
+                        args.path, number, f"memory_id {memory.memory_id!r} already appears on line {seen}"
+                    )
+            except BadLineError as exc:
+                bad += 1
+                if len(problems) < MAX_REPORTED_BAD_LINES:
+                    problems.append(exc)
+                continue
+            if memory is not None:
+                first_seen[memory.memory_id] = number
+                users.add(memory.user_id or "")
+    if bad:
+        raise BadFileError(args.path, problems, bad)
     return len(first_seen), len(users)
 
 
 class _Importer:
     """Second pass: write the memories in per-user batches through ``add_many``."""
 
-    def __init__(self, store: MemoryStore, path: str, batch_size: int) -> None:
+    def __init__(self, store: MemoryStore, path: str, batch_size: int, bar: tqdm[Any]) -> None:
         self.store = store
         self.path = path
         self.batch_size = batch_size
+        self.bar = bar
         self.pending: dict[str, list[tuple[int, UserMemory]]] = {}
-        self.written = 0
+        self.new = 0
+        self.existing = 0
         self.kept = 0
+        self.totals: dict[str, int] = {}  # each user's memory count after the last batch written
 
     def add(self, line: int, memory: UserMemory) -> None:
         user = memory.user_id or ""
@@ -613,11 +702,19 @@ class _Importer:
         for user in list(self.pending):
             self.flush(user)
 
+    def _total(self, user: str) -> int:
+        return self.store.list_memories(user_id=user, limit=1).total
+
     def flush(self, user: str) -> None:
         batch = self.pending.pop(user, [])
         if not batch:
             return
         records = [m for _, m in batch]
+        # add_many does not say which ids it inserted, and asking per id would cost a
+        # round trip per memory, so the new ones are counted from the user's total
+        # around the write. Another writer to this user meanwhile can skew that split
+        # (it is clamped to the batch), never what is written.
+        before = self.totals[user] if user in self.totals else self._total(user)
         try:
             stored = self.store.add_many(records, user_id=user)
         except InvalidMemoryError as exc:
@@ -625,40 +722,43 @@ class _Importer:
             line = next((n for n, m in batch if repr(m.memory_id) in str(exc)), None)
             where = f"line {line}" if line else f"lines {batch[0][0]}-{batch[-1][0]}"
             raise CliError(
-                f"{self.path}: {where}: {exc} ({self.written} memories were written before it; "
-                "a rerun after fixing it writes none of them twice)"
+                f"{self.path}: {where}: {exc} ({_count_of(self.new, 'new memory was', 'new memories were')} "
+                "written before it; a rerun after fixing it writes none of them twice)"
             ) from exc
-        self.written += len(records)
         # add_many leaves a memory already stored under that id unchanged and returns it as stored.
-        self.kept += sum(1 for given, now in zip(records, stored, strict=True) if given != now)
+        differing = sum(1 for given, now in zip(records, stored, strict=True) if given != now)
+        self.totals[user] = self._total(user)
+        new = min(max(self.totals[user] - before, 0), len(records) - differing)
+        self.new += new
+        self.existing += len(records) - new
+        self.kept += differing
+        self.bar.update(len(records))
 
 
 def cmd_import(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     """Import a JSON Lines file: check every line, then write in per-user batches."""
     count, users = _check_file(store, args, out)
-    importer = _Importer(store, args.path, args.batch_size)
-    size = _file_size(args.path)
-    with tqdm(
-        total=size, unit="B", unit_scale=True, desc="importing", file=sys.stderr, disable=_no_progress(out)
-    ) as bar:
-        for line, memory in _parsed(store, args, bar):
+    with tqdm(total=count, unit="mem", desc="importing", file=sys.stderr, disable=_no_progress(out)) as bar:
+        importer = _Importer(store, args.path, args.batch_size, bar)
+        for line, memory in _parsed(store, args):
             importer.add(line, memory)
         importer.flush_all()
     summary = {
         "memories": count,
         "users": users,
+        "new": importer.new,
+        "existing": importer.existing,
         "kept_existing": importer.kept,
         "path": args.path,
     }
     if out.as_json:
         out.json(summary)
     else:
-        kept = (
-            f"; {importer.kept} already stored with other content were left as stored"
-            if importer.kept
-            else ""
+        kept = f" ({importer.kept} with other content, left as stored)" if importer.kept else ""
+        out.write(
+            f"imported {_memories(count)} of {_users(users)} from {args.path}: "
+            f"{importer.new} new, {importer.existing} already there{kept}"
         )
-        out.write(f"imported {count} memories of {users} users from {args.path}{kept}")
     return 0
 
 
@@ -868,10 +968,33 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     return args
 
 
+def _check_database_exists(db: str, command: str) -> None:
+    """Refuse a command that only reads when ``db`` is a SQLite path with no database there.
+
+    Opening a SQLite path creates the file (and its folders); a command that only
+    reads would leave an empty database behind a typo and report no memories.
+
+    Args:
+        db: The ``--db`` value.
+        command: The command name.
+
+    Raises:
+        CliError: If ``command`` only reads and ``db`` is a SQLite path that does not exist.
+    """
+    if command not in READ_ONLY_COMMANDS or db == ":memory:" or db.startswith(_MONGO_SCHEMES):
+        return
+    if not os.path.exists(os.path.expanduser(db)):
+        raise CliError(
+            f"no database at {db} ({command} only reads; a command that writes, such as add or import, "
+            "creates it)"
+        )
+
+
 def _run(args: argparse.Namespace, out: Output) -> int:
     func: StoreCommand | None = args.store_command
     if func is None:
         return cmd_demo(args, out)
+    _check_database_exists(args.db, args.command)
     store = open_store(args.db, collection=args.collection, database=args.database)
     try:
         return func(store, args, out)
@@ -880,8 +1003,33 @@ def _run(args: argparse.Namespace, out: Output) -> int:
 
 
 def _fail(message: str, code: int) -> int:
-    sys.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
+    return _fail_lines([message], code)
+
+
+def _fail_lines(messages: Sequence[str], code: int) -> int:
+    for message in messages:
+        sys.stderr.write(f"{PROG}: error: {_one_line(message)}\n")
     return code
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+    """Log to this call's stderr, and undo it afterwards.
+
+    ``main`` also runs in process (tests, scripts calling it in a loop), where a
+    handler left on the root logger would pile up and write to a stale stream.
+    """
+    root = logging.getLogger()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"{PROG}: %(levelname)s: %(name)s: %(message)s"))
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -902,11 +1050,11 @@ def main(argv: list[str] | None = None) -> int:
         args = _defaults(_parse(parser, argv))
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.WARNING,
-        format=f"{PROG}: %(levelname)s: %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    with _logging_to_stderr(args.verbose):
+        return _handled(args)
+
+
+def _handled(args: argparse.Namespace) -> int:
     try:
         return _run(args, Output(args.json))
     except BrokenPipeError:
@@ -916,7 +1064,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_INTERRUPTED)
     except CliError as exc:
-        return _fail(str(exc), exc.code)
+        return _fail_lines(exc.report(), exc.code)
     except MemoryNotFoundError as exc:
         return _fail(str(exc), EXIT_FAILED)
     except (StoreUnavailableError, PyMongoError, sqlite3.Error) as exc:

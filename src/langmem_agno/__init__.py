@@ -11,16 +11,18 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from langmem_agno.background import BackgroundError
+    from langmem_agno.background import BackgroundError, BackgroundFailure
     from langmem_agno.errors import (
         ConfigurationError,
+        EmbeddingError,
+        ExtractionError,
         InvalidMemoryError,
         LangmemAgnoError,
         MemoryNotFoundError,
         MissingUserIdError,
         StoreUnavailableError,
     )
-    from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, RejectedCall
+    from langmem_agno.extraction import ExtractionResult, MemoryManager, RejectedCall
     from langmem_agno.middleware import MemoryMiddleware
     from langmem_agno.node import MemoryNode, create_memory_node
     from langmem_agno.prompting import (
@@ -60,9 +62,11 @@ _EXPORTS: dict[str, str] = {
     "MemoryUpdate": "langmem_agno.stores",
     "AddMemoryTool": "langmem_agno.tools",
     "BackgroundError": "langmem_agno.background",
+    "BackgroundFailure": "langmem_agno.background",
     "DEFAULT_MAX_MEMORY_CHARS": "langmem_agno.record",
     "DeleteMemoryTool": "langmem_agno.tools",
-    "ExtractionError": "langmem_agno.extraction",
+    "EmbeddingError": "langmem_agno.errors",
+    "ExtractionError": "langmem_agno.errors",
     "ExtractionResult": "langmem_agno.extraction",
     "InvalidMemoryError": "langmem_agno.errors",
     "LangmemAgnoError": "langmem_agno.errors",
@@ -117,9 +121,11 @@ __all__ = [
     "DEFAULT_MAX_MEMORY_CHARS",
     "AddMemoryTool",
     "BackgroundError",
+    "BackgroundFailure",
     "ChangeSet",
     "ConfigurationError",
     "DeleteMemoryTool",
+    "EmbeddingError",
     "ExtractionError",
     "ExtractionResult",
     "InvalidMemoryError",

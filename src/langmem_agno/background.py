@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import BaseMessage
 
+from langmem_agno.errors import ConfigurationError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.scope import MemoryScope
 
@@ -63,8 +64,8 @@ class _Job:
 
 
 @dataclass(frozen=True)
-class BackgroundError:
-    """A background extraction that failed.
+class BackgroundFailure:
+    """A background extraction that failed: a record kept in ``errors``, not an exception.
 
     Attributes:
         key: The conversation it belonged to (``(user_id, thread_id)`` for the node).
@@ -77,6 +78,10 @@ class BackgroundError:
     user_id: str
     messages: int
     error: BaseException
+
+
+#: Deprecated name of :class:`BackgroundFailure` (a record, not an exception), kept for one release.
+BackgroundError = BackgroundFailure
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
@@ -217,14 +222,14 @@ class BackgroundExtractor:
         on_failure: FailureHook | None = None,
     ) -> None:
         if isinstance(debounce_seconds, bool) or not isinstance(debounce_seconds, (int, float)):
-            raise ValueError(f"debounce_seconds must be a number, got {debounce_seconds!r}")
+            raise ConfigurationError(f"debounce_seconds must be a number, got {debounce_seconds!r}")
         if debounce_seconds < 0:
-            raise ValueError(f"debounce_seconds must be >= 0, got {debounce_seconds!r}")
+            raise ConfigurationError(f"debounce_seconds must be >= 0, got {debounce_seconds!r}")
         self.manager = manager
         self.debounce_seconds = float(debounce_seconds)
         self.on_failure = on_failure
         self._queue = _Queue()
-        self._errors: deque[BackgroundError] = deque(maxlen=history)
+        self._errors: deque[BackgroundFailure] = deque(maxlen=history)
         self._results: deque[ExtractionResult] = deque(maxlen=history)
         self._thread: threading.Thread | None = None
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
@@ -232,7 +237,7 @@ class BackgroundExtractor:
         _LIVE.add(self)
 
     @property
-    def errors(self) -> list[BackgroundError]:
+    def errors(self) -> list[BackgroundFailure]:
         """The most recent background failures, oldest first."""
         return list(self._errors)
 
@@ -564,12 +569,13 @@ class BackgroundExtractor:
     def _record(self, job: _Job, result: ExtractionResult) -> None:
         self._results.append(result)
         if result.error is not None:
-            self._errors.append(BackgroundError(job.key, job.scope.user_id, len(job.messages), result.error))
+            failure = BackgroundFailure(job.key, job.scope.user_id, len(job.messages), result.error)
+            self._errors.append(failure)
             self._failed(job)
 
     def _record_error(self, job: _Job, exc: BaseException) -> None:
         logger.error("background memory extraction for %r failed", job.key, exc_info=exc)
-        self._errors.append(BackgroundError(job.key, job.scope.user_id, len(job.messages), exc))
+        self._errors.append(BackgroundFailure(job.key, job.scope.user_id, len(job.messages), exc))
         self._failed(job)
 
     def _failed(self, job: _Job) -> None:

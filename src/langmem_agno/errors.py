@@ -1,7 +1,24 @@
 """Exceptions raised by langmem-agno.
 
 Every error names the value that caused it, so a log line or a tool message is
-enough to see what went wrong without a debugger.
+enough to see what went wrong without a debugger. The hierarchy::
+
+    LangmemAgnoError                        base of every error below
+    ├── ConfigurationError    (ValueError)       an option given when building an object is not valid:
+    │                                            fix the code, not the data
+    ├── InvalidMemoryError    (ValueError)       a value of one operation is not valid (text, topics, ids,
+    │                                            query, batch); the memory tools turn it into a message the
+    │                                            model can act on
+    ├── MissingUserIdError    (ValueError)       no user id for an operation; the message says how to pass one
+    ├── MemoryNotFoundError   (KeyError)         no memory with this id in the caller's scope (another
+    │                                            user's id looks exactly the same)
+    ├── StoreUnavailableError (ConnectionError)  the database cannot be reached or failed
+    ├── ExtractionError       (RuntimeError)     the extraction model failed, timed out or gave no message
+    └── EmbeddingError        (ValueError)       an embeddings model returned unusable vectors
+
+The command line's ``CliError`` is a ``LangmemAgnoError`` too and carries its exit code.
+A failed background extraction is recorded as a
+:class:`~langmem_agno.extraction.background.BackgroundFailure`: a record, not an exception.
 """
 
 from __future__ import annotations
@@ -9,6 +26,28 @@ from __future__ import annotations
 
 class LangmemAgnoError(Exception):
     """Base class of every langmem-agno error."""
+
+
+class ConfigurationError(LangmemAgnoError, ValueError):
+    """An option or argument given when building an object is not valid (it names the value)."""
+
+
+class InvalidMemoryError(LangmemAgnoError, ValueError):
+    """A memory's text, topics or ids, or another argument of one operation, failed validation."""
+
+
+class MissingUserIdError(LangmemAgnoError, ValueError):
+    """No user id could be found for a memory operation."""
+
+    def __init__(self, where: str = "") -> None:
+        hint = (
+            "no user_id found"
+            + (f" for {where}" if where else "")
+            + ": pass user_id=... explicitly, run the graph with context={'user_id': ...}, "
+            "or set config={'configurable': {'user_id': ...}}; "
+            "or build the object with default_user_id=..."
+        )
+        super().__init__(hint)
 
 
 class MemoryNotFoundError(LangmemAgnoError, KeyError):
@@ -28,27 +67,13 @@ class MemoryNotFoundError(LangmemAgnoError, KeyError):
         return str(self.args[0])
 
 
-class MissingUserIdError(LangmemAgnoError, ValueError):
-    """No user id could be found for a memory operation."""
-
-    def __init__(self, where: str = "") -> None:
-        hint = (
-            "no user_id found"
-            + (f" for {where}" if where else "")
-            + ": pass user_id=... explicitly, run the graph with context={'user_id': ...}, "
-            "or set config={'configurable': {'user_id': ...}}; "
-            "or build the object with default_user_id=..."
-        )
-        super().__init__(hint)
-
-
-class InvalidMemoryError(LangmemAgnoError, ValueError):
-    """A memory's text, topics or ids failed validation."""
-
-
 class StoreUnavailableError(LangmemAgnoError, ConnectionError):
     """The database could not be reached or answered with an error."""
 
 
-class ConfigurationError(LangmemAgnoError, ValueError):
-    """An option or argument given when building an object is not valid (it names the value)."""
+class ExtractionError(LangmemAgnoError, RuntimeError):
+    """The extraction model failed, timed out or answered with something other than a message."""
+
+
+class EmbeddingError(LangmemAgnoError, ValueError):
+    """An embeddings model returned something that is not one vector per text."""

@@ -35,7 +35,8 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from langmem_agno.errors import InvalidMemoryError, LangmemAgnoError, MemoryNotFoundError
+from langmem_agno.checks import check_int
+from langmem_agno.errors import ConfigurationError, ExtractionError, InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.models import chat_model
 from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.prompts import (
@@ -129,10 +130,6 @@ _SCHEMAS: dict[str, type[BaseModel]] = {
     "delete": DeleteMemoryCall,
 }
 _TOOL_NAMES = {"add": "add_memory", "update": "update_memory", "delete": "delete_memory"}
-
-
-class ExtractionError(LangmemAgnoError, RuntimeError):
-    """The extraction model failed, timed out or answered with something other than a message."""
 
 
 @dataclass(frozen=True)
@@ -311,17 +308,13 @@ class MemoryManager:
             op for op, on in (("add", enable_add), ("update", enable_update), ("delete", enable_delete)) if on
         ]
         if not self.operations:
-            raise ValueError("enable at least one of enable_add, enable_update, enable_delete")
-        for name, value, minimum in (
-            ("memory_budget_chars", memory_budget_chars, 0),
-            ("shown_memory_chars", shown_memory_chars, 20),
-            ("search_limit", search_limit, 0),
-            ("recent_limit", recent_limit, 0),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+            raise ConfigurationError("enable at least one of enable_add, enable_update, enable_delete")
+        check_int("memory_budget_chars", memory_budget_chars, minimum=0)
+        check_int("shown_memory_chars", shown_memory_chars, minimum=20)
+        check_int("search_limit", search_limit, minimum=0)
+        check_int("recent_limit", recent_limit, minimum=0)
         if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+            raise ConfigurationError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
         self.model = chat_model(model)
         self.store = store
         self.capture_instructions = capture_instructions or DEFAULT_CAPTURE_INSTRUCTIONS

@@ -41,8 +41,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import RunnableConfig, ensure_config
 from langgraph.runtime import Runtime
 
-from langmem_agno.background import BackgroundError
-from langmem_agno.errors import LangmemAgnoError
+from langmem_agno.background import BackgroundFailure
+from langmem_agno.checks import check_ids, check_int
+from langmem_agno.errors import ConfigurationError, LangmemAgnoError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.models import embeddings_model
 from langmem_agno.node import MemoryNode
@@ -56,7 +57,7 @@ from langmem_agno.prompting import (
     message_text,
 )
 from langmem_agno.recall import MemoryRetriever, Ranking
-from langmem_agno.scope import MemoryScope, check_id, resolve_scope
+from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.tools import ALL_ACTIONS, ToolAction, create_memory_tools
 
@@ -169,19 +170,14 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     ) -> None:
         super().__init__()
         if not isinstance(store, MemoryStore):
-            raise ValueError(f"store must be a MemoryStore, got {type(store).__name__} {store!r:.80}")
-        for name, value in (
-            ("default_user_id", default_user_id),
-            ("agent_id", agent_id),
-            ("team_id", team_id),
-        ):
-            if value is not None:
-                check_id(name, value)
+            raise ConfigurationError(f"store must be a MemoryStore, got {type(store).__name__} {store!r:.80}")
+        check_ids(default_user_id=default_user_id, agent_id=agent_id, team_id=team_id)
         if private_to_agent is not None and not isinstance(private_to_agent, bool):
-            raise ValueError(f"private_to_agent must be True, False or None, got {private_to_agent!r}")
-        for name, count in (("k", k), ("max_memories", max_memories)):
-            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise ValueError(f"{name} must be a positive integer, got {count!r}")
+            raise ConfigurationError(
+                f"private_to_agent must be True, False or None, got {private_to_agent!r}"
+            )
+        check_int("k", k)
+        check_int("max_memories", max_memories)
         self.store = store
         self.default_user_id = default_user_id
         self.agent_id = agent_id
@@ -220,7 +216,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         self.node: MemoryNode | None = None
         if extract:
             if model is None:
-                raise ValueError(
+                raise ConfigurationError(
                     "MemoryMiddleware(extract=True) needs model=... (the chat model that extracts memories "
                     "after each run); pass one, or extract=False"
                 )
@@ -243,7 +239,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         return self.node.last_result if self.node else None
 
     @property
-    def errors(self) -> list[BackgroundError]:
+    def errors(self) -> list[BackgroundFailure]:
         """Failures of background extractions, oldest first."""
         return self.node.errors if self.node else []
 

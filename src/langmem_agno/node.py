@@ -22,8 +22,8 @@ from typing import Any
 from langchain_core.messages import BaseMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
-from langmem_agno.background import BackgroundError, BackgroundExtractor
-from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.background import BackgroundExtractor, BackgroundFailure
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.scope import MemoryScope
 
@@ -202,7 +202,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         max_threads: int = DEFAULT_MAX_THREADS,
     ) -> None:
         if debounce_seconds and not background:
-            raise ValueError("debounce_seconds needs background=True")
+            raise ConfigurationError("debounce_seconds needs background=True")
         super().__init__(self._run, afunc=self._arun, name=name)
         self.manager = manager
         self.messages_key = messages_key
@@ -221,7 +221,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         return self._last
 
     @property
-    def errors(self) -> list[BackgroundError]:
+    def errors(self) -> list[BackgroundFailure]:
         """Failures of background extractions, oldest first (foreground ones are returned or raised)."""
         return self.worker.errors if self.worker else []
 

@@ -20,7 +20,8 @@ from langchain_core.messages import AnyMessage, BaseMessage, HumanMessage, Remov
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
-from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.checks import check_int
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.recall import MemoryRetriever
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import ScoredMemory
@@ -88,7 +89,7 @@ def render_memories(
         The block, or ``""`` when there is nothing to show or no room to show it.
 
     Raises:
-        InvalidMemoryError: If a limit is not a positive integer or the tag is not a plain name.
+        ConfigurationError: If a limit is not a positive integer or the tag is not a plain name.
 
     Example:
         >>> print(render_memories(["Sarah prefers email"], header="Known:", footer=""))
@@ -98,11 +99,10 @@ def render_memories(
         - Sarah prefers email
         </memories_from_previous_interactions>
     """
-    for name, value in (("max_memories", max_memories), ("max_chars", max_chars)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise InvalidMemoryError(f"{name} must be a positive integer, got {value!r}")
+    check_int("max_memories", max_memories)
+    check_int("max_chars", max_chars)
     if not _TAG.match(tag):
-        raise InvalidMemoryError(f"tag must be a plain name like {DEFAULT_TAG!r}, got {tag!r}")
+        raise ConfigurationError(f"tag must be a plain name like {DEFAULT_TAG!r}, got {tag!r}")
     strip_tag = re.compile(rf"</?\s*{re.escape(tag)}\s*>?", re.IGNORECASE)
     lines = [line for line in (" ".join(strip_tag.sub("", _text(m)).split()) for m in memories) if line]
     lines = lines[:max_memories]

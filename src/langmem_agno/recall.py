@@ -22,14 +22,15 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, ensure_config
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 
-from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.checks import check_ids, options_error
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
 from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.ranking import fuse
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
-from langmem_agno.scope import MemoryScope, check_id, resolve_scope
+from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
 from langmem_agno.stores.recall_index import RecallIndex, recall_index
 from langmem_agno.vectors import StoredVector, as_vectors, cosine_rank, model_key, text_hash
@@ -112,16 +113,17 @@ class MemoryRetriever(BaseRetriever):
         # provider package in a ValidationError.
         if isinstance(data.get("embeddings"), str):
             data["embeddings"] = embeddings_model(data["embeddings"])
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise options_error(type(self).__name__, exc) from exc
 
     def model_post_init(self, __context: Any) -> None:
         """Check the filters and the ranking choice once, at construction."""
-        for name, value in (("agent_id", self.agent_id), ("team_id", self.team_id)):
-            if value is not None:
-                check_id(name, value)
+        check_ids(agent_id=self.agent_id, team_id=self.team_id)
         self.topics = normalize_topics(self.topics)
         if self.ranking in ("dense", "hybrid") and self.embeddings is None:
-            raise InvalidMemoryError(f"ranking={self.ranking!r} needs embeddings=...; use 'lexical' without")
+            raise ConfigurationError(f"ranking={self.ranking!r} needs embeddings=...; use 'lexical' without")
 
     @property
     def index(self) -> RecallIndex:

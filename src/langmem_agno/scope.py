@@ -15,11 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from langchain_core.runnables import RunnableConfig
+from langmem_agno.checks import MAX_ID_CHARS, check_id, check_ids
+from langmem_agno.errors import MissingUserIdError
 
-from langmem_agno.errors import InvalidMemoryError, MissingUserIdError
+if TYPE_CHECKING:
+    # Only for annotations: the stores and the command line import this module, and
+    # loading langchain-core for them would cost every CLI start about 170 ms.
+    from langchain_core.runnables import RunnableConfig
+
+__all__ = ["MAX_ID_CHARS", "MemoryScope", "ScopeKwargs", "check_id", "resolve_scope", "runtime_context"]
 
 # LangGraph keeps the run's Runtime (and so its context) under this key of
 # config["configurable"]; langgraph.runtime.get_runtime() reads the same key.
@@ -29,7 +35,14 @@ _CONFIGURABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "agent_id": ("agent_id", "langgraph_agent_id"),
     "team_id": ("team_id", "langgraph_team_id"),
 }
-MAX_ID_CHARS = 200
+
+
+class ScopeKwargs(TypedDict):
+    """A scope as the keyword arguments every store method takes."""
+
+    user_id: str
+    agent_id: str | None
+    team_id: str | None
 
 
 @dataclass(frozen=True)
@@ -48,34 +61,16 @@ class MemoryScope:
 
     def __post_init__(self) -> None:
         check_id("user_id", self.user_id)
-        if self.agent_id is not None:
-            check_id("agent_id", self.agent_id)
-        if self.team_id is not None:
-            check_id("team_id", self.team_id)
+        check_ids(agent_id=self.agent_id, team_id=self.team_id)
 
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        """``(user_id, agent_id, team_id)``, for dictionary keys and stable ids."""
+        return (self.user_id, self.agent_id, self.team_id)
 
-def check_id(name: str, value: object) -> str:
-    """Check that an id is a non-empty string of sane length.
-
-    Args:
-        name: The id's name, for the error message.
-        value: The candidate id.
-
-    Returns:
-        The id, unchanged.
-
-    Raises:
-        InvalidMemoryError: If it is not a non-empty string of at most 200 characters.
-    """
-    if not isinstance(value, str):
-        raise InvalidMemoryError(f"{name} must be a string, got {type(value).__name__} {value!r:.80}")
-    if not value.strip():
-        raise InvalidMemoryError(f"{name} must not be empty, got {value!r}")
-    if len(value) > MAX_ID_CHARS:
-        raise InvalidMemoryError(
-            f"{name} is {len(value)} characters ({value[:40]!r}...); the limit is {MAX_ID_CHARS}"
-        )
-    return value
+    def as_kwargs(self) -> ScopeKwargs:
+        """The scope as ``user_id=..., agent_id=..., team_id=...`` keyword arguments."""
+        return ScopeKwargs(user_id=self.user_id, agent_id=self.agent_id, team_id=self.team_id)
 
 
 def _lookup(source: Any, key: str) -> Any:

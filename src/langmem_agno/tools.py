@@ -31,7 +31,13 @@ from langchain_core.tools.base import ArgsSchema
 from langgraph.prebuilt import ToolRuntime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
 
-from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError, StoreUnavailableError
+from langmem_agno.checks import check_ids, check_int, options_error
+from langmem_agno.errors import (
+    ConfigurationError,
+    InvalidMemoryError,
+    MemoryNotFoundError,
+    StoreUnavailableError,
+)
 from langmem_agno.record import UserMemory, check_memory_text, normalize_topics
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
@@ -165,12 +171,6 @@ def describe_validation_error(error: ValidationError, *, tool: str, arguments: S
     return f"Error: invalid arguments for {tool} ({details}). It takes: {takes}. Nothing was changed."
 
 
-def _positive(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 def _stored(verb: str, memory: UserMemory) -> tuple[str, Any]:
     """The model's view of a memory just written, and the full record as the artifact."""
     return (
@@ -222,15 +222,19 @@ class MemoryTool(BaseTool):
     #: The store method one call runs; the async path runs ``"a" + store_method``.
     store_method: ClassVar[str]
 
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            # Bad options are a ConfigurationError, as from every constructor of the library.
+            raise options_error(type(self).__name__, exc) from exc
+
     def model_post_init(self, context: Any) -> None:
         """Check the options and install the validation-error wording."""
         super().model_post_init(context)
-        for name in ("default_user_id", "agent_id", "team_id"):
-            value = getattr(self, name)
-            if value is not None:
-                check_id(name, value)
+        check_ids(default_user_id=self.default_user_id, agent_id=self.agent_id, team_id=self.team_id)
         if self.max_memory_chars is not None:
-            _positive("max_memory_chars", self.max_memory_chars)
+            check_int("max_memory_chars", self.max_memory_chars)
         if self.handle_validation_error is True:
             self.handle_validation_error = functools.partial(
                 describe_validation_error, tool=self.name, arguments=tuple(self.call_schema.model_fields)
@@ -261,7 +265,7 @@ class MemoryTool(BaseTool):
             return owner
         if self.private_to_agent is True and scope.agent_id is None and scope.team_id is None:
             # A configuration error for the developer, not a tool error for the model.
-            raise ValueError(
+            raise ConfigurationError(
                 f"tool {self.name!r} is private_to_agent=True but the run names no agent_id or team_id; "
                 "pass agent_id= to create_memory_tools, or agent_id in the run's context or "
                 'config["configurable"]'
@@ -412,10 +416,12 @@ class SearchMemoriesTool(MemoryTool):
     def model_post_init(self, context: Any) -> None:
         """Check the limits."""
         super().model_post_init(context)
-        _positive("default_limit", self.default_limit)
-        _positive("max_limit", self.max_limit)
+        check_int("default_limit", self.default_limit)
+        check_int("max_limit", self.max_limit)
         if self.default_limit > self.max_limit:
-            raise ValueError(f"default_limit {self.default_limit} is above max_limit {self.max_limit}")
+            raise ConfigurationError(
+                f"default_limit {self.default_limit} is above max_limit {self.max_limit}"
+            )
 
     def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         query = arguments["query"]
@@ -452,9 +458,11 @@ _TOOL_CLASSES: dict[ToolAction, type[MemoryTool]] = {
 def _check_action_keys(option: str, mapping: Mapping[Any, object]) -> None:
     for key, value in mapping.items():
         if key not in _TOOL_CLASSES:
-            raise ValueError(f"{option} has unknown action {key!r}; the actions are {list(ALL_ACTIONS)}")
+            raise ConfigurationError(
+                f"{option} has unknown action {key!r}; the actions are {list(ALL_ACTIONS)}"
+            )
         if not isinstance(value, str) or not value.strip():
-            raise ValueError(f"{option}[{key!r}] must be a non-empty string, got {value!r}")
+            raise ConfigurationError(f"{option}[{key!r}] must be a non-empty string, got {value!r}")
 
 
 def create_memory_tools(
@@ -508,21 +516,21 @@ def create_memory_tools(
         ['add_memory', 'update_memory', 'delete_memory', 'search_memories']
     """
     if isinstance(include, str) or not isinstance(include, Sequence):
-        raise ValueError(f"include must be a list of actions, got {include!r}")
+        raise ConfigurationError(f"include must be a list of actions, got {include!r}")
     names = dict(names or {})
     descriptions = dict(descriptions or {})
     _check_action_keys("include", {a: a for a in include})
     _check_action_keys("names", names)
     _check_action_keys("descriptions", descriptions)
     if len(set(include)) != len(include):
-        raise ValueError(f"include names an action twice: {list(include)!r}")
+        raise ConfigurationError(f"include names an action twice: {list(include)!r}")
     tools: list[BaseTool] = []
     for action in include:
         cls = _TOOL_CLASSES[action]
         overrides: dict[str, Any] = {}
         if action in names:
             if not _TOOL_NAME.match(names[action]):
-                raise ValueError(f"tool name {names[action]!r} must match {_TOOL_NAME.pattern}")
+                raise ConfigurationError(f"tool name {names[action]!r} must match {_TOOL_NAME.pattern}")
             overrides["name"] = names[action]
         if action in descriptions:
             overrides["description"] = descriptions[action]
@@ -542,5 +550,5 @@ def create_memory_tools(
         )
     taken = [t.name for t in tools]
     if len(set(taken)) != len(taken):
-        raise ValueError(f"two tools would share a name: {taken!r}")
+        raise ConfigurationError(f"two tools would share a name: {taken!r}")
     return tools

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
-from langmem_agno.errors import LangmemAgnoError
+from langmem_agno.errors import EmbeddingError
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import ScoredMemory
 
@@ -35,10 +35,6 @@ class StoredVector:
 
     text_hash: str
     vector: Vector
-
-
-class EmbeddingError(LangmemAgnoError, ValueError):
-    """An embeddings model returned something that is not one vector per text."""
 
 
 def text_hash(text: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from langmem_agno.checks import check_ids, check_int
 from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.record import (
     DEFAULT_MAX_MEMORY_CHARS,
@@ -204,11 +205,8 @@ def rank_by_terms(memories: Sequence[UserMemory], terms: Sequence[str], limit: i
 
 
 def _check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InvalidMemoryError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return value
+    # A limit is an argument of one call, not an option: an InvalidMemoryError, and None means "no limit".
+    return None if value is None else check_int(name, value, minimum=minimum, error=InvalidMemoryError)
 
 
 def _check_distinct(ids: Sequence[str], where: str) -> None:
@@ -273,9 +271,7 @@ class MemoryStore(ABC):
         check_id("user_id", user_id)
         # Checked here, not left to pydantic: model_copy() below does not
         # validate, and a mapping such as {"$ne": None} must never reach a query.
-        for name, value in (("agent_id", agent_id), ("team_id", team_id)):
-            if value is not None:
-                check_id(name, value)
+        check_ids(agent_id=agent_id, team_id=team_id)
         if input is not None and not isinstance(input, str):
             raise InvalidMemoryError(f"input must be a string, got {type(input).__name__} {input!r:.80}")
         if isinstance(memory, UserMemory):
@@ -386,10 +382,7 @@ class MemoryStore(ABC):
         topics: Sequence[str] | None = None,
     ) -> MemoryFilter:
         check_id("user_id", user_id)
-        if agent_id is not None:
-            check_id("agent_id", agent_id)
-        if team_id is not None:
-            check_id("team_id", team_id)
+        check_ids(agent_id=agent_id, team_id=team_id)
         norm = normalize_topics(topics)
         return MemoryFilter(user_id, agent_id, team_id, None if norm is None else tuple(norm))
 

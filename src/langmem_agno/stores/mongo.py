@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, DeleteOne, MongoClient, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
-from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError, StoreUnavailableError
 from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
@@ -457,12 +457,14 @@ class MongoMemoryStore(MemoryStore):
     ) -> None:
         super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
         if uri is None and client is None and async_client is None:
-            raise ValueError("MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client")
+            raise ConfigurationError(
+                "MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client"
+            )
         if client is not None and not isinstance(client, MongoClient):
             raise TypeError(f"client must be a pymongo MongoClient, got {type(client).__name__}")
         for name, value in (("database", database), ("collection", collection)):
             if not isinstance(value, str) or not value or "$" in value or "\0" in value:
-                raise InvalidMemoryError(f"{name} name must be a non-empty string without '$', got {value!r}")
+                raise ConfigurationError(f"{name} name must be a non-empty string without '$', got {value!r}")
         self.uri = uri
         self.database = database
         self.collection = collection
@@ -722,7 +724,7 @@ class MongoMemoryStore(MemoryStore):
             A PyMongo (or Motor) collection.
         """
         if not re.fullmatch(r"[A-Za-z0-9_]+", suffix):
-            raise InvalidMemoryError(f"companion suffix must be a plain word, got {suffix!r}")
+            raise ConfigurationError(f"companion suffix must be a plain word, got {suffix!r}")
         coll = self._async_collection() if use_async else self._sync_collection()
         return coll.database[f"{self.collection}_{suffix}"]
 

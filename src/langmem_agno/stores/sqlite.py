@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from langmem_agno.errors import InvalidMemoryError, StoreUnavailableError
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError, StoreUnavailableError
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
@@ -132,7 +132,7 @@ class SQLiteMemoryStore(MemoryStore):
     ) -> None:
         super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
         if not _TABLE_NAME.match(table):
-            raise InvalidMemoryError(f"table name must be a plain SQL identifier, got {table!r}")
+            raise ConfigurationError(f"table name must be a plain SQL identifier, got {table!r}")
         self.path = str(path)
         self.table = table
         self._lock = threading.RLock()

@@ -187,7 +187,7 @@ async def test_mongo_our_update_of_an_agno_single_upsert_pins_created_at(
     agno_mongo.upsert_user_memory(full_agno_memory("m1"))
     store = store_factory("mongo", mongo_mode)
     before = await _call(store, mongo_mode, "get", "m1", user_id="u1")
-    monkeypatch.setattr("langmem_agno.stores.base.now_epoch_s", lambda: before.updated_at + 3600)
+    monkeypatch.setattr("langmem_agno.stores.validation.now_epoch_s", lambda: before.updated_at + 3600)
     after = await _call(store, mongo_mode, "update", "m1", user_id="u1", topics=["contact"])
     assert after.created_at == before.created_at
     assert after.updated_at == before.updated_at + 3600

@@ -47,7 +47,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     c = Clock(T0)
-    monkeypatch.setattr("langmem_agno.stores.base.now_epoch_s", c)
+    monkeypatch.setattr("langmem_agno.stores.validation.now_epoch_s", c)
     monkeypatch.setattr("langmem_agno.record.now_epoch_s", c)
     return c
 

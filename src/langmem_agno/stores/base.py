@@ -2,228 +2,82 @@
 
 The public methods live here, once: they validate their arguments, build the
 record or the change set, and hand a small, already-checked request to a
-backend primitive (``_insert``, ``_find``, ``_update`` ...). A backend only
-says how to run those primitives against its database, in a sync and an async
-flavour. Everything is scoped by ``user_id``: a memory that belongs to another
-user is indistinguishable from one that does not exist.
+backend primitive (``_insert``, ``_find``, ``_update`` ...). A backend says how
+to run those primitives against its database. The async primitives default to
+running the sync ones on a worker thread, so a backend whose driver is sync-only
+(SQLite) writes no async code; one with a native async driver (MongoDB)
+overrides them. Everything is scoped by ``user_id``: a memory that belongs to
+another user is indistinguishable from one that does not exist.
 """
 
 from __future__ import annotations
 
-import re
-from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar, cast
 
-from langmem_agno.checks import check_ids, check_int
-from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
+from langmem_agno.checks import check_id
+from langmem_agno.errors import MemoryNotFoundError
 from langmem_agno.record import (
     DEFAULT_MAX_MEMORY_CHARS,
     UserMemory,
     check_memory_text,
-    normalize_topics,
     now_epoch_s,
 )
-from langmem_agno.scope import check_id
 from langmem_agno.secrets_filter import SecretFilter
+from langmem_agno.stores.primitives import StorePrimitives
+from langmem_agno.stores.search import (
+    MAX_QUERY_TERMS,
+    MAX_TERM_CHARS,
+    SEARCH_SCAN_LIMIT,
+    query_terms,
+    rank_by_terms,
+)
+from langmem_agno.stores.types import (
+    ChangeRequest,
+    ChangeSet,
+    MemoryFilter,
+    MemoryPage,
+    MemoryUpdate,
+    ScoredMemory,
+    SortOrder,
+    UserStats,
+)
+from langmem_agno.stores.validation import (
+    check_limit,
+    check_sort,
+    id_list,
+    new_record,
+    page_args,
+    prepare_changes,
+    prepare_many,
+    prepare_update,
+    scope_filter,
+)
 
-SortOrder = Literal["asc", "desc"]
-_WORD = re.compile(r"\w+", re.UNICODE)
-#: How many of a user's memories a text search looks at, newest first, when the
-#: backend has no index to rank with. Bounded so one prolific user cannot make
-#: every search scan everything.
-SEARCH_SCAN_LIMIT = 5_000
-#: Longest search term kept; a longer word is cut to this prefix (matching is by prefix anyway),
-#: so a pasted blob cannot become a pattern the database refuses (MongoDB caps ``$regex`` size).
-MAX_TERM_CHARS = 100
-#: Most distinct terms one search uses; SQLite caps the bound parameters of one statement.
-MAX_QUERY_TERMS = 64
+# Re-exported: these names were defined here before the types and the word search got modules of their own.
+__all__ = [
+    "MAX_QUERY_TERMS",
+    "MAX_TERM_CHARS",
+    "SEARCH_SCAN_LIMIT",
+    "ChangeRequest",
+    "ChangeSet",
+    "MemoryFilter",
+    "MemoryPage",
+    "MemoryStore",
+    "MemoryUpdate",
+    "ScoredMemory",
+    "SortOrder",
+    "UserStats",
+    "now_epoch_s",
+    "query_terms",
+    "rank_by_terms",
+]
 
-
-@dataclass(frozen=True)
-class MemoryFilter:
-    """Which memories of one user a read or a bulk operation applies to.
-
-    Attributes:
-        user_id: The owner; always applied.
-        agent_id: Only memories written by this agent, when set.
-        team_id: Only memories written by this team, when set.
-        topics: Only memories carrying at least one of these topics, when set.
-    """
-
-    user_id: str
-    agent_id: str | None = None
-    team_id: str | None = None
-    topics: tuple[str, ...] | None = None
-
-
-@dataclass(frozen=True)
-class MemoryPage:
-    """One page of a listing.
-
-    Attributes:
-        items: The memories on this page.
-        total: How many memories match the filter, over all pages.
-        limit: The page size asked for, or ``None`` for everything.
-        offset: How many matching memories come before this page.
-    """
-
-    items: list[UserMemory]
-    total: int
-    limit: int | None = None
-    offset: int = 0
-
-    def __iter__(self) -> Any:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
+T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class UserStats:
-    """What a memory admin page shows for one user.
-
-    Attributes:
-        user_id: The user.
-        total_memories: How many memories the user has.
-        last_memory_updated_at: Epoch seconds of the user's most recent change.
-    """
-
-    user_id: str
-    total_memories: int
-    last_memory_updated_at: int | None
-
-
-@dataclass(frozen=True)
-class MemoryUpdate:
-    """One change to an existing memory, for :meth:`MemoryStore.apply_changes`.
-
-    Fields left as ``None`` are not touched (``topics=[]`` clears the topics);
-    ``updated_at`` is always refreshed.
-
-    Attributes:
-        memory_id: The memory to change.
-        memory: Its new text.
-        topics: Its new topics.
-        input: The user text the new version came from.
-        feedback: Feedback on the memory.
-    """
-
-    memory_id: str
-    memory: str | None = None
-    topics: Sequence[str] | None = None
-    input: str | None = None
-    feedback: str | None = None
-
-
-@dataclass(frozen=True)
-class ChangeRequest:
-    """A validated :meth:`MemoryStore.apply_changes` call, as a backend receives it.
-
-    Attributes:
-        flt: The scope the updates and deletes must fall in (user, and agent or team when given).
-        adds: The records to insert if absent.
-        updates: ``(memory_id, fields to set)`` pairs, ``updated_at`` included.
-        deletes: The ids to delete.
-    """
-
-    flt: MemoryFilter
-    adds: list[UserMemory]
-    updates: list[tuple[str, dict[str, Any]]]
-    deletes: list[str]
-
-
-@dataclass(frozen=True)
-class ChangeSet:
-    """What one :meth:`MemoryStore.apply_changes` call wrote.
-
-    Attributes:
-        added: The added memories as stored, in the order given (a retried add
-            returns the memory stored the first time).
-        updated: The updated memories as stored after the change, in the order given.
-        deleted: The ids of the memories deleted, in the order given.
-        missing_updates: Ids of updates whose memory is not in the scope (unknown,
-            another user's or another agent's or team's): nothing was written for them.
-        missing_deletes: The same for deletes.
-    """
-
-    added: list[UserMemory] = field(default_factory=list)
-    updated: list[UserMemory] = field(default_factory=list)
-    deleted: list[str] = field(default_factory=list)
-    missing_updates: list[str] = field(default_factory=list)
-    missing_deletes: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class ScoredMemory:
-    """A search hit.
-
-    Attributes:
-        memory: The memory found.
-        score: Higher is more relevant; only comparable within one search.
-        matched_terms: The query terms the memory contains.
-    """
-
-    memory: UserMemory
-    score: float
-    matched_terms: tuple[str, ...] = field(default=())
-
-
-def query_terms(text: str) -> list[str]:
-    """Split search text into distinct lowercase word terms, in order (at most ``MAX_QUERY_TERMS``).
-
-    The terms are used only as literal values (escaped for ``$regex``, bound as
-    SQL parameters): nothing in the query text is ever interpreted.
-    """
-    if not isinstance(text, str):
-        raise InvalidMemoryError(f"search query must be a string, got {type(text).__name__} {text!r:.80}")
-    seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
-        seen.setdefault(word[:MAX_TERM_CHARS])
-        if len(seen) == MAX_QUERY_TERMS:
-            break
-    return list(seen)
-
-
-def rank_by_terms(memories: Sequence[UserMemory], terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-    """Rank memories by how many distinct query terms their text or topics contain.
-
-    Ties go to the most recently updated memory. Memories that match no term are dropped.
-    """
-    hits: list[ScoredMemory] = []
-    for mem in memories:
-        words = set(_WORD.findall(mem.memory.lower()))
-        for topic in mem.topics or ():
-            words.update(_WORD.findall(topic))
-        matched = tuple(t for t in terms if t in words or any(w.startswith(t) for w in words))
-        if matched:
-            hits.append(ScoredMemory(memory=mem, score=len(matched) / len(terms), matched_terms=matched))
-    hits.sort(key=lambda h: (h.score, h.memory.updated_at or 0), reverse=True)
-    return hits[:limit]
-
-
-def _check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
-    # A limit is an argument of one call, not an option: an InvalidMemoryError, and None means "no limit".
-    return None if value is None else check_int(name, value, minimum=minimum, error=InvalidMemoryError)
-
-
-def _check_distinct(ids: Sequence[str], where: str) -> None:
-    seen: set[str] = set()
-    for memory_id in ids:
-        if memory_id in seen:
-            raise InvalidMemoryError(f"memory_id {memory_id!r} appears twice in {where}")
-        seen.add(memory_id)
-
-
-def _check_sort(sort: str) -> SortOrder:
-    if sort not in ("asc", "desc"):
-        raise InvalidMemoryError(f"sort must be 'asc' or 'desc', got {sort!r}")
-    return sort  # type: ignore[return-value]
-
-
-class MemoryStore(ABC):
+class MemoryStore(StorePrimitives):
     """Where memories live: one interface, sync methods and ``a``-prefixed async twins.
 
     Every method takes the owner's ``user_id`` as a keyword and touches nothing
@@ -246,6 +100,19 @@ class MemoryStore(ABC):
         if isinstance(secret_filter, bool):
             secret_filter = SecretFilter(enabled=secret_filter)
         self.secret_filter = secret_filter
+        self._extensions: dict[str, object] = {}
+        self._extensions_lock = threading.Lock()
+
+    def extension(self, key: str, build: Callable[[MemoryStore], T]) -> T:
+        """The helper object ``key`` kept for this store, built by ``build(self)`` on first use.
+
+        Other parts of the library keep per-store state here (recall keeps its index),
+        so it lives exactly as long as the store, and the store knows nothing about them.
+        """
+        with self._extensions_lock:
+            if key not in self._extensions:
+                self._extensions[key] = build(self)
+            return cast(T, self._extensions[key])
 
     def check_text(self, text: object) -> str:
         """Validate memory text as this store would on add or update, and return it stripped.
@@ -256,152 +123,6 @@ class MemoryStore(ABC):
         stripped = check_memory_text(text, self.max_memory_chars)
         self.secret_filter.check(stripped)
         return stripped
-
-    # ------------------------------------------------------------ validation
-    def _new_record(
-        self,
-        memory: str | UserMemory,
-        *,
-        user_id: str,
-        agent_id: str | None,
-        team_id: str | None,
-        topics: Sequence[str] | None,
-        input: str | None,
-    ) -> UserMemory:
-        check_id("user_id", user_id)
-        # Checked here, not left to pydantic: model_copy() below does not
-        # validate, and a mapping such as {"$ne": None} must never reach a query.
-        check_ids(agent_id=agent_id, team_id=team_id)
-        if input is not None and not isinstance(input, str):
-            raise InvalidMemoryError(f"input must be a string, got {type(input).__name__} {input!r:.80}")
-        if isinstance(memory, UserMemory):
-            if memory.user_id not in (None, user_id):
-                raise InvalidMemoryError(
-                    f"memory {memory.memory_id!r} belongs to user {memory.user_id!r}, not {user_id!r}"
-                )
-            self.check_text(memory.memory)
-            normalize_topics(memory.topics)  # the write-time limits, which reading does not apply
-            return memory.model_copy(
-                update={
-                    "user_id": user_id,
-                    "agent_id": memory.agent_id if agent_id is None else agent_id,
-                    "team_id": memory.team_id if team_id is None else team_id,
-                }
-            )
-        text = self.check_text(memory)
-        now = now_epoch_s()
-        return UserMemory(
-            memory=text,
-            topics=normalize_topics(topics),
-            input=input,
-            user_id=user_id,
-            agent_id=agent_id,
-            team_id=team_id,
-            created_at=now,
-            updated_at=now,
-        )
-
-    def _prepare_many(
-        self,
-        memories: Sequence[str | UserMemory],
-        user_id: str,
-        agent_id: str | None = None,
-        team_id: str | None = None,
-    ) -> list[UserMemory]:
-        if isinstance(memories, (str, bytes)) or not isinstance(memories, Sequence):
-            raise InvalidMemoryError(f"memories must be a list, got {type(memories).__name__}")
-        records = [
-            self._new_record(m, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=None, input=None)
-            for m in memories
-        ]
-        _check_distinct([r.memory_id for r in records], "one batch")
-        return records
-
-    def _prepare_changes(
-        self,
-        user_id: str,
-        adds: Sequence[str | UserMemory],
-        updates: Sequence[MemoryUpdate],
-        deletes: Sequence[str],
-        agent_id: str | None,
-        team_id: str | None,
-    ) -> ChangeRequest:
-        flt = self._filter(user_id, agent_id, team_id)
-        records = self._prepare_many(adds, user_id, agent_id, team_id)
-        if isinstance(updates, (str, bytes)) or not isinstance(updates, Sequence):
-            raise InvalidMemoryError(f"updates must be a list of MemoryUpdate, got {updates!r:.80}")
-        changes: list[tuple[str, dict[str, Any]]] = []
-        for upd in updates:
-            if not isinstance(upd, MemoryUpdate):
-                raise InvalidMemoryError(f"updates must hold MemoryUpdate values, got {upd!r:.80}")
-            changes.append(
-                (
-                    upd.memory_id,
-                    self._prepare_update(
-                        upd.memory_id, user_id, upd.memory, upd.topics, upd.input, upd.feedback
-                    ),
-                )
-            )
-        delete_ids = self._ids(deletes)
-        # One memory changed twice in one atomic write has no single meaning (which update wins?
-        # is a deleted memory's update lost?): refuse it rather than guess.
-        _check_distinct(
-            [*(r.memory_id for r in records), *(i for i, _ in changes), *delete_ids], "one change set"
-        )
-        return ChangeRequest(flt, records, changes, delete_ids)
-
-    def _prepare_update(
-        self,
-        memory_id: str,
-        user_id: str,
-        memory: str | None,
-        topics: Sequence[str] | None,
-        input: str | None,
-        feedback: str | None,
-    ) -> dict[str, Any]:
-        check_id("memory_id", memory_id)
-        check_id("user_id", user_id)
-        changes: dict[str, Any] = {}
-        if memory is not None:
-            changes["memory"] = self.check_text(memory)
-        if topics is not None:
-            changes["topics"] = normalize_topics(topics)
-        for name, value in (("input", input), ("feedback", feedback)):
-            if value is not None:
-                if not isinstance(value, str):
-                    raise InvalidMemoryError(f"{name} must be a string, got {value!r:.80}")
-                changes[name] = value
-        changes["updated_at"] = now_epoch_s()
-        return changes
-
-    @staticmethod
-    def _filter(
-        user_id: str,
-        agent_id: str | None = None,
-        team_id: str | None = None,
-        topics: Sequence[str] | None = None,
-    ) -> MemoryFilter:
-        check_id("user_id", user_id)
-        check_ids(agent_id=agent_id, team_id=team_id)
-        norm = normalize_topics(topics)
-        return MemoryFilter(user_id, agent_id, team_id, None if norm is None else tuple(norm))
-
-    @staticmethod
-    def _page_args(limit: int | None, offset: int, page: int | None) -> tuple[int | None, int]:
-        limit = _check_limit("limit", limit, minimum=1)
-        offset = _check_limit("offset", offset, minimum=0) or 0
-        page = _check_limit("page", page, minimum=1)
-        if page is not None:
-            if limit is None:
-                raise InvalidMemoryError(f"page={page} needs a limit (the page size)")
-            offset = (page - 1) * limit
-        return limit, offset
-
-    @staticmethod
-    def _ids(memory_ids: Sequence[str]) -> list[str]:
-        if isinstance(memory_ids, (str, bytes)) or not isinstance(memory_ids, Sequence):
-            raise InvalidMemoryError(f"memory_ids must be a list of ids, got {memory_ids!r:.80}")
-        return [check_id("memory_id", i) for i in memory_ids]
 
     # ------------------------------------------------------------ sync API
     def add(
@@ -435,8 +156,14 @@ class MemoryStore(ABC):
             InvalidMemoryError: If the text is empty or too long, or the id belongs to another user.
             StoreUnavailableError: If the database cannot be reached.
         """
-        record = self._new_record(
-            memory, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=topics, input=input
+        record = new_record(
+            self.check_text,
+            memory,
+            user_id=user_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            topics=topics,
+            input=input,
         )
         return self._insert([record])[0]
 
@@ -450,7 +177,7 @@ class MemoryStore(ABC):
         Returns:
             The stored memories, in the order given.
         """
-        records = self._prepare_many(memories, user_id)
+        records = prepare_many(self.check_text, memories, user_id)
         return self._insert(records) if records else []
 
     def apply_changes(
@@ -492,7 +219,7 @@ class MemoryStore(ABC):
                 add's ``memory_id`` belongs to another user; nothing is written then.
             StoreUnavailableError: If the database cannot be reached.
         """
-        request = self._prepare_changes(user_id, adds, updates, deletes, agent_id, team_id)
+        request = prepare_changes(self.check_text, user_id, adds, updates, deletes, agent_id, team_id)
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
         return self._apply(request)
@@ -506,7 +233,7 @@ class MemoryStore(ABC):
         """
         check_id("memory_id", memory_id)
         items, _ = self._find(
-            self._filter(user_id, agent_id, team_id),
+            scope_filter(user_id, agent_id, team_id),
             ids=[memory_id],
             sort="desc",
             limit=1,
@@ -542,10 +269,10 @@ class MemoryStore(ABC):
         Returns:
             The page, with the total count of matching memories.
         """
-        flt = self._filter(user_id, agent_id, team_id, topics)
-        limit, offset = self._page_args(limit, offset, page)
+        flt = scope_filter(user_id, agent_id, team_id, topics)
+        limit, offset = page_args(limit, offset, page)
         items, total = self._find(
-            flt, ids=None, sort=_check_sort(sort), limit=limit, offset=offset, count=True
+            flt, ids=None, sort=check_sort(sort), limit=limit, offset=offset, count=True
         )
         return MemoryPage(items, total, limit, offset)
 
@@ -573,7 +300,7 @@ class MemoryStore(ABC):
         Raises:
             MemoryNotFoundError: If this user has no memory with this id.
         """
-        changes = self._prepare_update(memory_id, user_id, memory, topics, input, feedback)
+        changes = prepare_update(self.check_text, memory_id, user_id, memory, topics, input, feedback)
         # No update changes a memory's agent or team, so checking them first cannot race with one.
         if (agent_id, team_id) != (None, None) and self.get(
             memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
@@ -589,7 +316,7 @@ class MemoryStore(ABC):
     ) -> bool:
         """Delete one memory; return whether this user (and this agent or team, when given) had it."""
         check_id("memory_id", memory_id)
-        return self._delete(self._filter(user_id, agent_id, team_id), [memory_id]) == 1
+        return self._delete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
 
     def delete_many(
         self,
@@ -600,21 +327,21 @@ class MemoryStore(ABC):
         team_id: str | None = None,
     ) -> int:
         """Delete several memories of one user (of one agent or team, when given); return the count."""
-        ids = self._ids(memory_ids)
-        return self._delete(self._filter(user_id, agent_id, team_id), ids) if ids else 0
+        ids = id_list(memory_ids)
+        return self._delete(scope_filter(user_id, agent_id, team_id), ids) if ids else 0
 
     def clear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Delete every memory of one user (optionally only one agent's or team's); return the count.
 
         Unlike Agno's ``clear_memories()``, other users' memories are never touched.
         """
-        return self._delete(self._filter(user_id, agent_id, team_id), None)
+        return self._delete(scope_filter(user_id, agent_id, team_id), None)
 
     def list_topics(
         self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> list[str]:
         """Return the distinct topics of one user's memories, sorted."""
-        return sorted(self._topics(self._filter(user_id, agent_id, team_id)))
+        return sorted(self._topics(scope_filter(user_id, agent_id, team_id)))
 
     def user_stats(
         self, *, user_id: str | None = None, limit: int | None = None, offset: int = 0
@@ -631,7 +358,7 @@ class MemoryStore(ABC):
         """
         if user_id is not None:
             check_id("user_id", user_id)
-        limit, offset = self._page_args(limit, offset, None)
+        limit, offset = page_args(limit, offset, None)
         return self._stats(user_id, limit, offset)
 
     def search(
@@ -655,10 +382,10 @@ class MemoryStore(ABC):
             Up to ``limit`` hits.
         """
         terms = query_terms(query)
-        limit = _check_limit("limit", limit, minimum=1) or 10
+        limit = check_limit("limit", limit, minimum=1) or 10
         if not terms:
             return []
-        return self._search(self._filter(user_id, agent_id, team_id, topics), terms, limit)
+        return self._search(scope_filter(user_id, agent_id, team_id, topics), terms, limit)
 
     # ------------------------------------------------------------ async API
     async def aadd(
@@ -672,14 +399,20 @@ class MemoryStore(ABC):
         input: str | None = None,
     ) -> UserMemory:
         """Async twin of :meth:`add`."""
-        record = self._new_record(
-            memory, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=topics, input=input
+        record = new_record(
+            self.check_text,
+            memory,
+            user_id=user_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            topics=topics,
+            input=input,
         )
         return (await self._ainsert([record]))[0]
 
     async def aadd_many(self, memories: Sequence[str | UserMemory], *, user_id: str) -> list[UserMemory]:
         """Async twin of :meth:`add_many`."""
-        records = self._prepare_many(memories, user_id)
+        records = prepare_many(self.check_text, memories, user_id)
         return await self._ainsert(records) if records else []
 
     async def aapply_changes(
@@ -693,7 +426,7 @@ class MemoryStore(ABC):
         team_id: str | None = None,
     ) -> ChangeSet:
         """Async twin of :meth:`apply_changes`."""
-        request = self._prepare_changes(user_id, adds, updates, deletes, agent_id, team_id)
+        request = prepare_changes(self.check_text, user_id, adds, updates, deletes, agent_id, team_id)
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
         return await self._aapply(request)
@@ -704,7 +437,7 @@ class MemoryStore(ABC):
         """Async twin of :meth:`get`."""
         check_id("memory_id", memory_id)
         items, _ = await self._afind(
-            self._filter(user_id, agent_id, team_id),
+            scope_filter(user_id, agent_id, team_id),
             ids=[memory_id],
             sort="desc",
             limit=1,
@@ -726,10 +459,10 @@ class MemoryStore(ABC):
         page: int | None = None,
     ) -> MemoryPage:
         """Async twin of :meth:`list_memories`."""
-        flt = self._filter(user_id, agent_id, team_id, topics)
-        limit, offset = self._page_args(limit, offset, page)
+        flt = scope_filter(user_id, agent_id, team_id, topics)
+        limit, offset = page_args(limit, offset, page)
         items, total = await self._afind(
-            flt, ids=None, sort=_check_sort(sort), limit=limit, offset=offset, count=True
+            flt, ids=None, sort=check_sort(sort), limit=limit, offset=offset, count=True
         )
         return MemoryPage(items, total, limit, offset)
 
@@ -746,7 +479,7 @@ class MemoryStore(ABC):
         team_id: str | None = None,
     ) -> UserMemory:
         """Async twin of :meth:`update`."""
-        changes = self._prepare_update(memory_id, user_id, memory, topics, input, feedback)
+        changes = prepare_update(self.check_text, memory_id, user_id, memory, topics, input, feedback)
         if (agent_id, team_id) != (None, None) and await self.aget(
             memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
         ) is None:
@@ -761,7 +494,7 @@ class MemoryStore(ABC):
     ) -> bool:
         """Async twin of :meth:`delete`."""
         check_id("memory_id", memory_id)
-        return await self._adelete(self._filter(user_id, agent_id, team_id), [memory_id]) == 1
+        return await self._adelete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
 
     async def adelete_many(
         self,
@@ -772,18 +505,18 @@ class MemoryStore(ABC):
         team_id: str | None = None,
     ) -> int:
         """Async twin of :meth:`delete_many`."""
-        ids = self._ids(memory_ids)
-        return await self._adelete(self._filter(user_id, agent_id, team_id), ids) if ids else 0
+        ids = id_list(memory_ids)
+        return await self._adelete(scope_filter(user_id, agent_id, team_id), ids) if ids else 0
 
     async def aclear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Async twin of :meth:`clear`."""
-        return await self._adelete(self._filter(user_id, agent_id, team_id), None)
+        return await self._adelete(scope_filter(user_id, agent_id, team_id), None)
 
     async def alist_topics(
         self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> list[str]:
         """Async twin of :meth:`list_topics`."""
-        return sorted(await self._atopics(self._filter(user_id, agent_id, team_id)))
+        return sorted(await self._atopics(scope_filter(user_id, agent_id, team_id)))
 
     async def auser_stats(
         self, *, user_id: str | None = None, limit: int | None = None, offset: int = 0
@@ -791,7 +524,7 @@ class MemoryStore(ABC):
         """Async twin of :meth:`user_stats`."""
         if user_id is not None:
             check_id("user_id", user_id)
-        limit, offset = self._page_args(limit, offset, None)
+        limit, offset = page_args(limit, offset, None)
         return await self._astats(user_id, limit, offset)
 
     async def asearch(
@@ -806,13 +539,13 @@ class MemoryStore(ABC):
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`search`."""
         terms = query_terms(query)
-        limit = _check_limit("limit", limit, minimum=1) or 10
+        limit = check_limit("limit", limit, minimum=1) or 10
         if not terms:
             return []
-        return await self._asearch(self._filter(user_id, agent_id, team_id, topics), terms, limit)
+        return await self._asearch(scope_filter(user_id, agent_id, team_id, topics), terms, limit)
 
     # ------------------------------------------------------------ lifecycle
-    def close(self) -> None:  # noqa: B027 - optional hook, most backends have something to close
+    def close(self) -> None:
         """Release connections this store opened itself."""
 
     async def aclose(self) -> None:
@@ -830,88 +563,3 @@ class MemoryStore(ABC):
 
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
-
-    # ------------------------------------------------------------ primitives
-    @abstractmethod
-    def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
-        """Insert records that are absent (by ``memory_id``) in one write; return all as stored, in order."""
-
-    @abstractmethod
-    def _apply(self, request: ChangeRequest) -> ChangeSet:
-        """Write a validated change set as one atomic write (see :meth:`apply_changes`)."""
-
-    @abstractmethod
-    def _find(
-        self,
-        flt: MemoryFilter,
-        *,
-        ids: Sequence[str] | None,
-        sort: SortOrder,
-        limit: int | None,
-        offset: int,
-        count: bool,
-    ) -> tuple[list[UserMemory], int]:
-        """Return the matching memories by ``updated_at`` and, when ``count``, their total (else 0)."""
-
-    @abstractmethod
-    def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
-        """Set ``changes`` on the memory if this user owns it; return it after, or ``None``."""
-
-    @abstractmethod
-    def _delete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
-        """Delete the matching memories (only ``ids`` when given); return the count."""
-
-    @abstractmethod
-    def _topics(self, flt: MemoryFilter) -> list[str]:
-        """Return the distinct topics of the matching memories."""
-
-    @abstractmethod
-    def _stats(self, user_id: str | None, limit: int | None, offset: int) -> tuple[list[UserStats], int]:
-        """Return per-user statistics, most recently active first, and the number of users."""
-
-    @abstractmethod
-    def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-        """Return the best ``limit`` memories for ``terms``."""
-
-    @abstractmethod
-    async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
-        """Async twin of :meth:`_insert`."""
-
-    @abstractmethod
-    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
-        """Async twin of :meth:`_apply`."""
-
-    @abstractmethod
-    async def _afind(
-        self,
-        flt: MemoryFilter,
-        *,
-        ids: Sequence[str] | None,
-        sort: SortOrder,
-        limit: int | None,
-        offset: int,
-        count: bool,
-    ) -> tuple[list[UserMemory], int]:
-        """Async twin of :meth:`_find`."""
-
-    @abstractmethod
-    async def _aupdate(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
-        """Async twin of :meth:`_update`."""
-
-    @abstractmethod
-    async def _adelete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
-        """Async twin of :meth:`_delete`."""
-
-    @abstractmethod
-    async def _atopics(self, flt: MemoryFilter) -> list[str]:
-        """Async twin of :meth:`_topics`."""
-
-    @abstractmethod
-    async def _astats(
-        self, user_id: str | None, limit: int | None, offset: int
-    ) -> tuple[list[UserStats], int]:
-        """Async twin of :meth:`_stats`."""
-
-    @abstractmethod
-    async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-        """Async twin of :meth:`_search`."""

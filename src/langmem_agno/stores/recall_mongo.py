@@ -25,7 +25,8 @@ from pymongo.operations import SearchIndexModel
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.record import UserMemory, now_epoch_s
 from langmem_agno.stores.base import MemoryFilter, ScoredMemory
-from langmem_agno.stores.mongo import MongoMemoryStore, filter_document
+from langmem_agno.stores.mongo import MongoMemoryStore
+from langmem_agno.stores.mongo_plans import filter_document
 from langmem_agno.stores.recall_index import RecallIndex
 from langmem_agno.vectors import StoredVector, Vector
 

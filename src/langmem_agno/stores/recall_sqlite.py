@@ -31,7 +31,7 @@ from langmem_agno.lexical import (
 from langmem_agno.record import MEMORY_FIELDS, UserMemory, now_epoch_s
 from langmem_agno.stores.base import MemoryFilter, ScoredMemory
 from langmem_agno.stores.recall_index import RecallIndex
-from langmem_agno.stores.sqlite import SQLiteMemoryStore
+from langmem_agno.stores.sqlite import SQLiteMemoryStore, filter_sql
 from langmem_agno.vectors import StoredVector
 
 logger = logging.getLogger(__name__)
@@ -132,18 +132,9 @@ class SQLiteRecallIndex(RecallIndex):
 
     # ------------------------------------------------------------ lexical
     def _where(self, flt: MemoryFilter) -> tuple[str, list[Any]]:
-        t = self.table
-        clauses = [f"{t}.user_id = ?", f"{t}.memory_id = {self.fts}.mid"]
-        params: list[Any] = [flt.user_id]
-        for column, value in (("agent_id", flt.agent_id), ("team_id", flt.team_id)):
-            if value is not None:
-                clauses.append(f"{t}.{column} = ?")
-                params.append(value)
-        if flt.topics is not None:
-            marks = ",".join("?" * len(flt.topics))
-            clauses.append(f"EXISTS (SELECT 1 FROM json_each({t}.topics) WHERE json_each.value IN ({marks}))")
-            params.extend(flt.topics)
-        return " AND ".join(clauses), params
+        where, params = filter_sql(flt, table=self.table)
+        # The join clause binds nothing, so the parameters keep their order.
+        return f"{where} AND {self.table}.memory_id = {self.fts}.mid", params
 
     def lexical(
         self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None

@@ -9,7 +9,6 @@ code on a worker thread, so they never block the event loop.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import os
@@ -17,7 +16,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -103,6 +102,33 @@ def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
                 raise
             time.sleep(delay)
             delay = min(delay * 2, 0.25)
+
+
+def filter_sql(flt: MemoryFilter, ids: Sequence[str] | None = None, *, table: str) -> tuple[str, list[Any]]:
+    """The ``WHERE`` clause (columns qualified by ``table``) and its parameters for a filter.
+
+    Args:
+        flt: Whose memories: the user, and optionally the agent, team and topics.
+        ids: Only these memory ids, when given.
+        table: The memory table, a checked identifier.
+
+    Returns:
+        The clause, without ``WHERE``, and the values to bind, in order.
+    """
+    clauses = [f"{table}.user_id = ?"]
+    params: list[Any] = [flt.user_id]
+    for column, value in (("agent_id", flt.agent_id), ("team_id", flt.team_id)):
+        if value is not None:
+            clauses.append(f"{table}.{column} = ?")
+            params.append(value)
+    if flt.topics is not None:
+        marks = ",".join("?" * len(flt.topics))
+        clauses.append(f"EXISTS (SELECT 1 FROM json_each({table}.topics) WHERE json_each.value IN ({marks}))")
+        params.extend(flt.topics)
+    if ids is not None:
+        clauses.append(f"{table}.memory_id IN ({','.join('?' * len(ids))})")
+        params.extend(ids)
+    return " AND ".join(clauses), params
 
 
 class SQLiteMemoryStore(MemoryStore):
@@ -230,24 +256,7 @@ class SQLiteMemoryStore(MemoryStore):
 
     # ------------------------------------------------------------ SQL pieces
     def _where(self, flt: MemoryFilter, ids: Sequence[str] | None = None) -> tuple[str, list[Any]]:
-        clauses = ["user_id = ?"]
-        params: list[Any] = [flt.user_id]
-        if flt.agent_id is not None:
-            clauses.append("agent_id = ?")
-            params.append(flt.agent_id)
-        if flt.team_id is not None:
-            clauses.append("team_id = ?")
-            params.append(flt.team_id)
-        if flt.topics is not None:
-            marks = ",".join("?" * len(flt.topics))
-            clauses.append(
-                f"EXISTS (SELECT 1 FROM json_each({self.table}.topics) WHERE json_each.value IN ({marks}))"
-            )
-            params.extend(flt.topics)
-        if ids is not None:
-            clauses.append(f"memory_id IN ({','.join('?' * len(ids))})")
-            params.extend(ids)
-        return " AND ".join(clauses), params
+        return filter_sql(flt, ids, table=self.table)
 
     def _select(
         self, cur: sqlite3.Cursor, where: str, params: Sequence[Any], tail: str = ""
@@ -421,44 +430,3 @@ class SQLiteMemoryStore(MemoryStore):
             rows = cur.execute(sql, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT]).fetchall()
         candidates = [UserMemory.from_row(r) for r in rows]
         return rank_by_terms(candidates, terms, limit)
-
-    # ------------------------------------------------------------ async twins
-    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
-        return await self._in_thread(self._insert, records)
-
-    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
-        return await self._in_thread(self._apply, request)
-
-    async def _afind(
-        self,
-        flt: MemoryFilter,
-        *,
-        ids: Sequence[str] | None,
-        sort: SortOrder,
-        limit: int | None,
-        offset: int,
-        count: bool,
-    ) -> tuple[list[UserMemory], int]:
-        return await self._in_thread(
-            self._find, flt, ids=ids, sort=sort, limit=limit, offset=offset, count=count
-        )
-
-    async def _aupdate(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
-        return await self._in_thread(self._update, memory_id, user_id, changes)
-
-    async def _adelete(self, flt: MemoryFilter, ids: Sequence[str] | None) -> int:
-        return await self._in_thread(self._delete, flt, ids)
-
-    async def _atopics(self, flt: MemoryFilter) -> list[str]:
-        return await self._in_thread(self._topics, flt)
-
-    async def _astats(
-        self, user_id: str | None, limit: int | None, offset: int
-    ) -> tuple[list[UserStats], int]:
-        return await self._in_thread(self._stats, user_id, limit, offset)
-
-    async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-        return await self._in_thread(self._search, flt, terms, limit)

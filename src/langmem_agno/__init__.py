@@ -11,6 +11,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from langmem_agno.agents.injection import (
+        MemoryInjector,
+        create_memory_injection_node,
+        create_memory_prompt,
+    )
     from langmem_agno.background import BackgroundError, BackgroundFailure
     from langmem_agno.errors import (
         ConfigurationError,
@@ -25,13 +30,8 @@ if TYPE_CHECKING:
     from langmem_agno.extraction import ExtractionResult, MemoryManager, RejectedCall
     from langmem_agno.middleware import MemoryMiddleware
     from langmem_agno.node import MemoryNode, create_memory_node
-    from langmem_agno.prompting import (
-        MemoryInjector,
-        create_memory_injection_node,
-        create_memory_prompt,
-        render_memories,
-    )
-    from langmem_agno.recall import MemoryRetriever
+    from langmem_agno.recall.render import render_memories
+    from langmem_agno.recall.retriever import MemoryRetriever
     from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
     from langmem_agno.scope import MemoryScope, resolve_scope
     from langmem_agno.scripted import ScriptedChatModel
@@ -71,13 +71,13 @@ _EXPORTS: dict[str, str] = {
     "InvalidMemoryError": "langmem_agno.errors",
     "LangmemAgnoError": "langmem_agno.errors",
     "MemoryFilter": "langmem_agno.stores",
-    "MemoryInjector": "langmem_agno.prompting",
+    "MemoryInjector": "langmem_agno.agents.injection",
     "MemoryManager": "langmem_agno.extraction",
     "MemoryMiddleware": "langmem_agno.middleware",
     "MemoryNode": "langmem_agno.node",
     "MemoryNotFoundError": "langmem_agno.errors",
     "MemoryPage": "langmem_agno.stores",
-    "MemoryRetriever": "langmem_agno.recall",
+    "MemoryRetriever": "langmem_agno.recall.retriever",
     "MemoryScope": "langmem_agno.scope",
     "MemoryStore": "langmem_agno.stores",
     "MemoryTool": "langmem_agno.tools",
@@ -93,11 +93,11 @@ _EXPORTS: dict[str, str] = {
     "UpdateMemoryTool": "langmem_agno.tools",
     "UserMemory": "langmem_agno.record",
     "UserStats": "langmem_agno.stores",
-    "create_memory_injection_node": "langmem_agno.prompting",
+    "create_memory_injection_node": "langmem_agno.agents.injection",
     "create_memory_node": "langmem_agno.node",
-    "create_memory_prompt": "langmem_agno.prompting",
+    "create_memory_prompt": "langmem_agno.agents.injection",
     "create_memory_tools": "langmem_agno.tools",
-    "render_memories": "langmem_agno.prompting",
+    "render_memories": "langmem_agno.recall.render",
     "resolve_scope": "langmem_agno.scope",
 }
 

@@ -29,7 +29,8 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import create_memory_node
-from langmem_agno.prompts import EXTRACTION_MARKER, message_text
+from langmem_agno.prompts import EXTRACTION_MARKER
+from langmem_agno.recall.text import message_text
 from langmem_agno.scripted import ScriptedChatModel
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.stores.sqlite import SQLiteMemoryStore

@@ -38,18 +38,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from langmem_agno.checks import check_int
 from langmem_agno.errors import ConfigurationError, ExtractionError, InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.models import chat_model
-from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.prompts import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
     build_system_prompt,
-    message_text,
     render_conversation,
     render_memory_line,
 )
+from langmem_agno.recall.registry import recall_index
+from langmem_agno.recall.text import STOP_WORDS, message_text
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
-from langmem_agno.stores.recall_index import recall_index
+from langmem_agno.twins import arun_plan, run_plan
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +60,9 @@ DEFAULT_SHOWN_MEMORY_CHARS = 300
 #: Longest ``input`` stored on a memory: the user text it came from.
 MAX_INPUT_CHARS = 2_000
 _MAX_QUERY_TERMS = 12
-# Words that match almost every memory and so say nothing about relevance.
-_STOPWORD_TEXT = """
-the and for are but not you your yours with this that these those have has had was were will would
-can could should shall may might must what when where which who whom why how all any each few more most
-other some such only own same than too very just also now then there here about into over under again
-from they them their our ours its his her hers him she he we me my mine i im ive id ill am is be been
-being do does did doing of to in on at by or if as so it an a no yes ok okay please thanks thank hi hello
-user users like want know think get got let lets one
-"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# The words recall drops, and the memories' own subject: the prompt makes every memory
+# start with "User ...", so "user" would match them all in the related-memory search.
+_SEARCH_STOP_WORDS = STOP_WORDS | {"user", "users"}
 # Namespace of the ids of extracted memories (see extraction_memory_id); never change it, or
 # a retry after an upgrade would no longer recognise what the first attempt stored.
 _EXTRACTION_ID_NAMESPACE = uuid.UUID("5b0e6f7c-2f3a-4d7e-9a51-6c1d2e8f4b90")
@@ -231,7 +224,7 @@ def search_query(texts: Sequence[str]) -> str:
     terms: list[str] = []
     for text in texts:
         for term in query_terms(text):
-            if len(term) > 2 and term not in _STOPWORDS and term not in terms:
+            if len(term) > 2 and term not in _SEARCH_STOP_WORDS and term not in terms:
                 terms.append(term)
     return " ".join(terms[:_MAX_QUERY_TERMS])
 

@@ -41,22 +41,22 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.runnables import RunnableConfig, ensure_config
 from langgraph.runtime import Runtime
 
+from langmem_agno.agents.injection import MemoryInjector
 from langmem_agno.background import BackgroundFailure
 from langmem_agno.checks import check_ids, check_int
 from langmem_agno.errors import ConfigurationError, LangmemAgnoError
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.models import embeddings_model
 from langmem_agno.node import MemoryNode
-from langmem_agno.prompting import (
+from langmem_agno.recall.render import (
     DEFAULT_FOOTER,
     DEFAULT_HEADER,
     DEFAULT_MAX_CHARS,
     DEFAULT_MAX_MEMORIES,
     DEFAULT_TAG,
-    MemoryInjector,
-    message_text,
 )
-from langmem_agno.recall import MemoryRetriever, Ranking
+from langmem_agno.recall.retriever import MemoryRetriever, Ranking
+from langmem_agno.recall.text import message_text
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.tools import ALL_ACTIONS, ToolAction, create_memory_tools

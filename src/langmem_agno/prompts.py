@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from langmem_agno.recall.text import message_text
+
 #: What is worth remembering, unless the caller says otherwise.
 DEFAULT_CAPTURE_INSTRUCTIONS = (
     "Remember lasting facts about the user that will help in future conversations: "
@@ -74,20 +76,6 @@ def render_memory_line(alias: str, text: str, topics: Sequence[str] | None, max_
         text = text[: max_chars - 1].rstrip() + "…"
     tags = f" ({', '.join(topics)})" if topics else ""
     return f"[{alias}] {text}{tags}"
-
-
-def message_text(message: BaseMessage) -> str:
-    """Return the plain text of a message, joining text blocks of multi-part content."""
-    content = message.content
-    if isinstance(content, str):
-        return content.strip()
-    pieces: list[str] = []
-    for block in content:
-        if isinstance(block, str):
-            pieces.append(block)
-        elif isinstance(block, dict) and block.get("type") == "text":
-            pieces.append(str(block.get("text", "")))
-    return " ".join(p.strip() for p in pieces if p.strip())
 
 
 def render_conversation(messages: Sequence[BaseMessage]) -> str:

@@ -21,7 +21,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langchain_core.messages.tool import tool_call
 
 from langmem_agno.demo import _fact, _scripted_reply
-from langmem_agno.prompts import message_text
+from langmem_agno.recall.text import message_text
 
 __all__ = ["agentic_memory_brain", "automatic_memory_brain", "keywords"]
 

@@ -21,7 +21,6 @@ from pymongo import MongoClient, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError, StoreUnavailableError
-from langmem_agno.plans import arun_plan, run_plan
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
@@ -58,6 +57,7 @@ from langmem_agno.stores.mongo_plans import (
     _topics_plan,
     _update_plan,
 )
+from langmem_agno.twins import arun_plan, run_plan
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

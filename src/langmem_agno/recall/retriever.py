@@ -5,16 +5,16 @@ them as ``Document`` objects. Without an embeddings model it ranks lexically (BM
 with stemming); with one it also ranks by vector similarity and fuses both
 rankings (reciprocal rank fusion), optionally blending in recency.
 
-The ranking is written once, as a *plan*: a generator that yields the calls it
-needs (to the store's recall index or to the embeddings model) and receives
-their results. :meth:`MemoryRetriever.rank` runs it with the sync methods and
+The ranking is written once, as a *plan*: a generator that yields typed calls
+(:func:`~langmem_agno.twins.twin`: a method of the recall index or of the
+embeddings model, paired with its async twin) and receives their results.
+:meth:`MemoryRetriever.rank` runs it with the sync methods and
 :meth:`MemoryRetriever.arank` with their async twins.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
@@ -27,31 +27,24 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 from langmem_agno.checks import check_ids, options_error
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
-from langmem_agno.plans import arun_plan, run_plan
-from langmem_agno.ranking import fuse
+from langmem_agno.recall.dense import StoredVector, as_vectors, cosine_rank, model_key, text_hash
+from langmem_agno.recall.fusion import fuse
+from langmem_agno.recall.index import RecallIndex
+from langmem_agno.recall.registry import recall_index
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
-from langmem_agno.stores.recall_index import RecallIndex, recall_index
-from langmem_agno.vectors import StoredVector, as_vectors, cosine_rank, model_key, text_hash
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
 T = TypeVar("T")
+__all__ = ["CANDIDATE_FACTOR", "MIN_CANDIDATES", "MemoryRetriever", "Ranking", "to_documents"]
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
 #: Each ranking contributes this many times ``k`` candidates to the fusion.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
 
 
-@dataclass(frozen=True)
-class _Call:
-    """One step of a ranking plan: ``target.method(*args)``, or ``target.a<method>(*args)`` when async."""
-
-    target: Literal["index", "embeddings"]
-    method: str
-    args: tuple[Any, ...]
-
-
-_Plan = Generator[_Call, Any, T]
+_Plan = Generator[Call[Any], Any, T]
 
 
 class MemoryRetriever(BaseRetriever):
@@ -160,20 +153,21 @@ class MemoryRetriever(BaseRetriever):
         if not isinstance(query, str):
             raise InvalidMemoryError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
         mode = self.mode
+        index = self.index
         # Only a fusion needs candidates beyond the k it returns.
         n = k if mode == "lexical" and not self.recency_weight else max(k * CANDIDATE_FACTOR, MIN_CANDIDATES)
         candidates: list[UserMemory] | None = None
         complete = False
         if mode != "lexical":
-            candidates, complete = yield _Call("index", "candidates", (flt,))
+            candidates, complete = yield twin(index.candidates, index.acandidates)(flt)
         rankings: list[list[ScoredMemory]] = []
         if mode != "dense":
             lexical_pool = candidates
-            if lexical_pool is None and self.index.lexical_in_process:
+            if lexical_pool is None and index.lexical_in_process:
                 # Only memories sharing a word stem with the query can score; the
                 # server finds them, so a user's whole history is not shipped per query.
-                lexical_pool = yield _Call("index", "word_candidates", (flt, query))
-            rankings.append((yield _Call("index", "lexical", (flt, query, n, lexical_pool))))
+                lexical_pool = yield twin(index.word_candidates, index.aword_candidates)(flt, query)
+            rankings.append((yield twin(index.lexical, index.alexical)(flt, query, n, lexical_pool)))
         if mode != "lexical" and candidates and query.strip():
             rankings.append((yield from self._dense_plan(query, flt, candidates, complete, n)))
         hits = fuse(
@@ -185,7 +179,7 @@ class MemoryRetriever(BaseRetriever):
         )
         if self.fill_with_recent and len(hits) < k:
             if candidates is None:
-                candidates, _ = yield _Call("index", "candidates", (flt,))
+                candidates, _ = yield twin(index.candidates, index.acandidates)(flt)
             taken = {h.memory.memory_id for h in hits}
             hits += [ScoredMemory(m, 0.0) for m in candidates if m.memory_id not in taken][: k - len(hits)]
         return hits
@@ -193,11 +187,12 @@ class MemoryRetriever(BaseRetriever):
     def _dense_plan(
         self, query: str, flt: MemoryFilter, candidates: list[UserMemory], complete: bool, n: int
     ) -> _Plan[list[ScoredMemory]]:
-        assert self.embeddings is not None  # checked by mode
-        key = self.embeddings_key or model_key(self.embeddings)
+        embeddings, index = self.embeddings, self.index
+        assert embeddings is not None  # checked by mode
+        key = self.embeddings_key or model_key(embeddings)
         ids = [m.memory_id for m in candidates]
-        stored: dict[str, StoredVector] = yield _Call(
-            "index", "load_vectors", (flt.user_id, key, ids, complete)
+        stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
+            flt.user_id, key, ids, complete
         )
         # Embed what has no vector yet (written by Agno, or before embeddings were on) or changed text.
         stale = [
@@ -206,25 +201,20 @@ class MemoryRetriever(BaseRetriever):
             if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
         ]
         if stale:
-            raw = yield _Call("embeddings", "embed_documents", ([m.memory for m in stale],))
+            raw = yield twin(embeddings.embed_documents, embeddings.aembed_documents)(
+                [m.memory for m in stale]
+            )
             fresh = [
                 (m.memory_id, StoredVector(text_hash(m.memory), v))
                 for m, v in zip(stale, as_vectors(raw, len(stale)), strict=True)
             ]
-            yield _Call("index", "save_vectors", (flt.user_id, key, fresh))
+            yield twin(index.save_vectors, index.asave_vectors)(flt.user_id, key, fresh)
             stored.update(fresh)
-        query_vector = as_vectors([(yield _Call("embeddings", "embed_query", (query,)))], 1)[0]
-        server = yield _Call("index", "server_dense", (flt, query_vector, key, n))
+        query_vector = as_vectors([(yield twin(embeddings.embed_query, embeddings.aembed_query)(query))], 1)[
+            0
+        ]
+        server = yield twin(index.server_dense, index.aserver_dense)(flt, query_vector, key, n)
         return server if server is not None else cosine_rank(candidates, stored, query_vector, n)
-
-    def _target(self, call: _Call) -> Any:
-        return self.index if call.target == "index" else self.embeddings
-
-    def _run(self, plan: _Plan[T]) -> T:
-        return run_plan(plan, lambda call: getattr(self._target(call), call.method)(*call.args))
-
-    async def _arun(self, plan: _Plan[T]) -> T:
-        return await arun_plan(plan, lambda call: getattr(self._target(call), "a" + call.method)(*call.args))
 
     # ------------------------------------------------------------ public API
     def rank(
@@ -245,14 +235,14 @@ class MemoryRetriever(BaseRetriever):
             MissingUserIdError: If no user id is found.
         """
         flt = self._filter(self.scope(config, **scope))
-        return self._run(self._plan(query, flt, k or self.k))
+        return run_calls(self._plan(query, flt, k or self.k))
 
     async def arank(
         self, query: str, *, config: RunnableConfig | None = None, k: int | None = None, **scope: str | None
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`rank`."""
         flt = self._filter(self.scope(config, **scope))
-        return await self._arun(self._plan(query, flt, k or self.k))
+        return await arun_calls(self._plan(query, flt, k or self.k))
 
     def invoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> list[Document]:
         """Return the best memories for ``input`` as documents; scope from ``config`` or keywords."""
@@ -319,8 +309,3 @@ def to_documents(hits: Sequence[ScoredMemory]) -> list[Document]:
         )
         for h in hits
     ]
-
-
-def from_documents(documents: Sequence[Document]) -> list[UserMemory]:
-    """Rebuild memories from documents this retriever returned."""
-    return [UserMemory.from_document(d.metadata) for d in documents]

@@ -1,0 +1,17 @@
+"""Recall: the memories that matter for a turn, ranked, budgeted and rendered for a prompt.
+
+``retriever`` (the LangChain retriever), ``text`` (the stop-word list and message
+text), ``lexical`` (BM25), ``dense`` (vectors), ``fusion`` (combining rankings),
+``index`` with one subclass per backend (``index_sqlite``, ``index_mongo``) and the
+``registry`` that picks one, and ``render`` (the prompt block).
+"""
+
+from langmem_agno.recall.retriever import (
+    CANDIDATE_FACTOR,
+    MIN_CANDIDATES,
+    MemoryRetriever,
+    Ranking,
+    to_documents,
+)
+
+__all__ = ["CANDIDATE_FACTOR", "MIN_CANDIDATES", "MemoryRetriever", "Ranking", "to_documents"]

@@ -1,0 +1,165 @@
+"""What recall needs from a store beyond the MemoryStore interface, sync and async.
+
+A :class:`RecallIndex` ranks one user's memories lexically and keeps their
+vectors. The base class works over any :class:`MemoryStore`: it ranks in the
+process and keeps vectors in memory only. The SQLite and MongoDB subclasses
+keep a full-text index and vectors in companion tables or collections, and
+MongoDB can rank in the server with Atlas ``$vectorSearch``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from langmem_agno.recall.dense import StoredVector, Vector
+from langmem_agno.recall.lexical import rank_in_process
+from langmem_agno.recall.text import content_terms, stem_prefix
+from langmem_agno.record import UserMemory
+from langmem_agno.stores.base import MemoryStore
+from langmem_agno.stores.types import MemoryFilter, ScoredMemory
+
+__all__ = ["CANDIDATE_LIMIT", "RecallIndex"]
+
+#: How many of a user's memories (newest first) the in-process paths rank.
+#: Bounded so one prolific user cannot make every turn load everything.
+CANDIDATE_LIMIT = 20_000
+
+
+class RecallIndex:
+    """Lexical ranking and vector keeping for one store; this base class works for any store.
+
+    Args:
+        store: The memory store.
+        candidate_limit: How many of a user's memories the in-process paths look at.
+    """
+
+    #: Whether :meth:`lexical` needs the user's memories handed in (ranks in the process).
+    lexical_in_process = True
+
+    def __init__(self, store: MemoryStore, *, candidate_limit: int = CANDIDATE_LIMIT) -> None:
+        self.store = store
+        self.candidate_limit = candidate_limit
+        self._vectors: dict[tuple[str, str], dict[str, StoredVector]] = {}
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ candidates
+    def candidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
+        """Return the user's memories matching ``flt``, newest first, and whether that is all of them."""
+        page = self.store.list_memories(
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return page.items, page.total <= len(page.items)
+
+    async def acandidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
+        """Async twin of :meth:`candidates`."""
+        page = await self.store.alist_memories(
+            user_id=flt.user_id,
+            agent_id=flt.agent_id,
+            team_id=flt.team_id,
+            topics=flt.topics,
+            limit=self.candidate_limit,
+        )
+        return page.items, page.total <= len(page.items)
+
+    def word_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
+        """The memories that can score for ``query`` in BM25: those with a word starting like a query word.
+
+        Each content word is cut to a short prefix (see :func:`stem_prefix`), so
+        the word forms the Porter stemmer joins ("prefers", "preferred") are
+        found too; the store's word search runs that filter in the database.
+        """
+        prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
+        if not prefixes:
+            return []
+        hits = self.store.search(prefixes, **_search_scope(flt), limit=self.candidate_limit)
+        return [h.memory for h in hits]
+
+    async def aword_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
+        """Async twin of :meth:`word_candidates`."""
+        prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
+        if not prefixes:
+            return []
+        hits = await self.store.asearch(prefixes, **_search_scope(flt), limit=self.candidate_limit)
+        return [h.memory for h in hits]
+
+    # ------------------------------------------------------------ lexical
+    def lexical(
+        self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None
+    ) -> list[ScoredMemory]:
+        """Rank by BM25, best first; in-process over ``candidates``."""
+        return rank_in_process(candidates or [], query, limit)
+
+    async def alexical(
+        self, flt: MemoryFilter, query: str, limit: int, candidates: Sequence[UserMemory] | None
+    ) -> list[ScoredMemory]:
+        """Async twin of :meth:`lexical`; CPU work goes to a thread so the loop stays free."""
+        return await asyncio.to_thread(self.lexical, flt, query, limit, candidates)
+
+    def related(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
+        """Memories related to ``query``, best first, by the cheapest good ranking the backend has.
+
+        The default is the store's own word search (run in the server on MongoDB);
+        SQLite overrides it with its full-text index.
+        """
+        hits = self.store.search(query, **_search_scope(flt), limit=limit)
+        return [h.memory for h in hits]
+
+    async def arelated(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
+        """Async twin of :meth:`related`."""
+        hits = await self.store.asearch(query, **_search_scope(flt), limit=limit)
+        return [h.memory for h in hits]
+
+    # ------------------------------------------------------------ vectors
+    def load_vectors(
+        self, user_id: str, model: str, memory_ids: Sequence[str], complete: bool
+    ) -> dict[str, StoredVector]:
+        """Return the stored vectors of these memories.
+
+        When ``complete`` (``memory_ids`` is every memory the user has), vectors
+        of memories that no longer exist are dropped.
+        """
+        with self._lock:
+            mine = self._vectors.setdefault((user_id, model), {})
+            if complete:
+                for gone in set(mine) - set(memory_ids):
+                    del mine[gone]
+            return {i: mine[i] for i in memory_ids if i in mine}
+
+    async def aload_vectors(
+        self, user_id: str, model: str, memory_ids: Sequence[str], complete: bool
+    ) -> dict[str, StoredVector]:
+        """Async twin of :meth:`load_vectors`."""
+        return self.load_vectors(user_id, model, memory_ids, complete)
+
+    def save_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+        """Store (or replace) vectors, keyed by memory id and model."""
+        with self._lock:
+            self._vectors.setdefault((user_id, model), {}).update(rows)
+
+    async def asave_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+        """Async twin of :meth:`save_vectors`."""
+        self.save_vectors(user_id, model, rows)
+
+    def server_dense(
+        self, flt: MemoryFilter, query: Vector, model: str, limit: int
+    ) -> list[ScoredMemory] | None:
+        """Rank by vector similarity in the database, or return ``None`` where it cannot."""
+        return None
+
+    async def aserver_dense(
+        self, flt: MemoryFilter, query: Vector, model: str, limit: int
+    ) -> list[ScoredMemory] | None:
+        """Async twin of :meth:`server_dense`."""
+        return None
+
+
+def _search_scope(flt: MemoryFilter) -> dict[str, Any]:
+    """The keyword arguments that restrict a store search to ``flt``."""
+    return {"user_id": flt.user_id, "agent_id": flt.agent_id, "team_id": flt.team_id, "topics": flt.topics}

@@ -16,7 +16,15 @@ if TYPE_CHECKING:
         create_memory_injection_node,
         create_memory_prompt,
     )
-    from langmem_agno.background import BackgroundError, BackgroundFailure
+    from langmem_agno.agents.middleware import MemoryMiddleware
+    from langmem_agno.agents.tools import (
+        AddMemoryTool,
+        DeleteMemoryTool,
+        MemoryTool,
+        SearchMemoriesTool,
+        UpdateMemoryTool,
+        create_memory_tools,
+    )
     from langmem_agno.errors import (
         ConfigurationError,
         EmbeddingError,
@@ -27,14 +35,13 @@ if TYPE_CHECKING:
         MissingUserIdError,
         StoreUnavailableError,
     )
-    from langmem_agno.extraction import ExtractionResult, MemoryManager, RejectedCall
-    from langmem_agno.middleware import MemoryMiddleware
-    from langmem_agno.node import MemoryNode, create_memory_node
+    from langmem_agno.extraction.background import BackgroundError, BackgroundFailure
+    from langmem_agno.extraction.manager import ExtractionResult, MemoryManager, RejectedCall
+    from langmem_agno.extraction.node import MemoryNode, create_memory_node
     from langmem_agno.recall.render import render_memories
     from langmem_agno.recall.retriever import MemoryRetriever
     from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
     from langmem_agno.scope import MemoryScope, resolve_scope
-    from langmem_agno.scripted import ScriptedChatModel
     from langmem_agno.secrets_filter import SecretFilter
     from langmem_agno.stores import (
         ChangeSet,
@@ -47,56 +54,49 @@ if TYPE_CHECKING:
         SQLiteMemoryStore,
         UserStats,
     )
-    from langmem_agno.tools import (
-        AddMemoryTool,
-        DeleteMemoryTool,
-        MemoryTool,
-        SearchMemoriesTool,
-        UpdateMemoryTool,
-        create_memory_tools,
-    )
+    from langmem_agno.testing.scripted import ScriptedChatModel
 
 _EXPORTS: dict[str, str] = {
     "ChangeSet": "langmem_agno.stores",
     "ConfigurationError": "langmem_agno.errors",
     "MemoryUpdate": "langmem_agno.stores",
-    "AddMemoryTool": "langmem_agno.tools",
-    "BackgroundError": "langmem_agno.background",
-    "BackgroundFailure": "langmem_agno.background",
+    "AddMemoryTool": "langmem_agno.agents.tools",
+    "BackgroundError": "langmem_agno.extraction.background",
+    "BackgroundFailure": "langmem_agno.extraction.background",
     "DEFAULT_MAX_MEMORY_CHARS": "langmem_agno.record",
-    "DeleteMemoryTool": "langmem_agno.tools",
+    "DeleteMemoryTool": "langmem_agno.agents.tools",
     "EmbeddingError": "langmem_agno.errors",
     "ExtractionError": "langmem_agno.errors",
-    "ExtractionResult": "langmem_agno.extraction",
+    "ExtractionResult": "langmem_agno.extraction.manager",
     "InvalidMemoryError": "langmem_agno.errors",
     "LangmemAgnoError": "langmem_agno.errors",
     "MemoryFilter": "langmem_agno.stores",
     "MemoryInjector": "langmem_agno.agents.injection",
-    "MemoryManager": "langmem_agno.extraction",
-    "MemoryMiddleware": "langmem_agno.middleware",
-    "MemoryNode": "langmem_agno.node",
+    "MemoryManager": "langmem_agno.extraction.manager",
+    "MemoryMiddleware": "langmem_agno.agents.middleware",
+    "MemoryNode": "langmem_agno.extraction.node",
     "MemoryNotFoundError": "langmem_agno.errors",
     "MemoryPage": "langmem_agno.stores",
     "MemoryRetriever": "langmem_agno.recall.retriever",
     "MemoryScope": "langmem_agno.scope",
     "MemoryStore": "langmem_agno.stores",
-    "MemoryTool": "langmem_agno.tools",
+    "MemoryTool": "langmem_agno.agents.tools",
     "MissingUserIdError": "langmem_agno.errors",
     "MongoMemoryStore": "langmem_agno.stores",
-    "RejectedCall": "langmem_agno.extraction",
+    "RejectedCall": "langmem_agno.extraction.manager",
     "SQLiteMemoryStore": "langmem_agno.stores",
     "ScoredMemory": "langmem_agno.stores",
-    "ScriptedChatModel": "langmem_agno.scripted",
-    "SearchMemoriesTool": "langmem_agno.tools",
+    "ScriptedChatModel": "langmem_agno.testing.scripted",
+    "SearchMemoriesTool": "langmem_agno.agents.tools",
     "SecretFilter": "langmem_agno.secrets_filter",
     "StoreUnavailableError": "langmem_agno.errors",
-    "UpdateMemoryTool": "langmem_agno.tools",
+    "UpdateMemoryTool": "langmem_agno.agents.tools",
     "UserMemory": "langmem_agno.record",
     "UserStats": "langmem_agno.stores",
     "create_memory_injection_node": "langmem_agno.agents.injection",
-    "create_memory_node": "langmem_agno.node",
+    "create_memory_node": "langmem_agno.extraction.node",
     "create_memory_prompt": "langmem_agno.agents.injection",
-    "create_memory_tools": "langmem_agno.tools",
+    "create_memory_tools": "langmem_agno.agents.tools",
     "render_memories": "langmem_agno.recall.render",
     "resolve_scope": "langmem_agno.scope",
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from langmem_agno.demo import main as demo_main
+from langmem_agno.testing.demo import main as demo_main
 
 
 def main(argv: list[str] | None = None) -> int:

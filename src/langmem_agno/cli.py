@@ -771,9 +771,9 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     """Run the end-to-end demo (extraction, storage and recall) with a model."""
     try:
         # Imported on demand: the demo pulls in agent machinery no other command needs.
-        demo = importlib.import_module("langmem_agno.demo")
+        demo = importlib.import_module("langmem_agno.testing.demo")
     except ModuleNotFoundError as exc:
-        if exc.name != "langmem_agno.demo":
+        if exc.name != "langmem_agno.testing.demo":
             raise
         raise CliError("the demo is not part of this installation of langmem-agno") from exc
     if args.db_given is None:

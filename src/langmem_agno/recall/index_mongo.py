@@ -32,7 +32,8 @@ from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
 __all__ = ["VECTORS_SUFFIX", "VECTOR_INDEX_NAME", "MongoRecallIndex", "vector_search_index_model"]
 
-logger = logging.getLogger(__name__)
+# The name this module logged under before it moved: logging configurations name it.
+logger = logging.getLogger("langmem_agno.stores.recall_mongo")
 VECTORS_SUFFIX = "vectors"
 #: The Atlas Vector Search index name looked for on the vectors collection.
 VECTOR_INDEX_NAME = "lma_vector_index"

@@ -36,7 +36,8 @@ from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
 __all__ = ["SQLiteRecallIndex"]
 
-logger = logging.getLogger(__name__)
+# The name this module logged under before it moved: logging configurations name it.
+logger = logging.getLogger("langmem_agno.stores.recall_sqlite")
 
 
 def _decoded(column: str) -> str:

@@ -19,11 +19,8 @@ anything is written, so a failed or timed-out call leaves the store untouched.
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import json
 import logging
-import threading
 import uuid
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -33,23 +30,42 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ValidationError
 
 from langmem_agno.checks import check_int
 from langmem_agno.errors import ConfigurationError, ExtractionError, InvalidMemoryError, MemoryNotFoundError
-from langmem_agno.models import chat_model
-from langmem_agno.prompts import (
+from langmem_agno.extraction.calls import (
+    SCHEMAS,
+    TOOL_NAMES,
+    acall_model,
+    alias_of,
+    call_model,
+    describe_errors,
+)
+from langmem_agno.extraction.prompt import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
     build_system_prompt,
     render_conversation,
     render_memory_line,
 )
+from langmem_agno.models import chat_model
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.text import STOP_WORDS, message_text
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
-from langmem_agno.twins import arun_plan, run_plan
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
+
+__all__ = [
+    "DEFAULT_MEMORY_BUDGET_CHARS",
+    "DEFAULT_SHOWN_MEMORY_CHARS",
+    "MAX_INPUT_CHARS",
+    "ExtractionResult",
+    "MemoryManager",
+    "RejectedCall",
+    "extraction_memory_id",
+    "search_query",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -72,57 +88,6 @@ _EXTRACTION_ID_NAMESPACE = uuid.UUID("5b0e6f7c-2f3a-4d7e-9a51-6c1d2e8f4b90")
 _READ = "reading existing memories"
 _CALL = "calling the model"
 _WRITE = "writing memories"
-
-
-@dataclass(frozen=True)
-class _Step:
-    """One I/O step the extraction plan asks its driver (sync or async) to run."""
-
-    stage: str
-    scope: MemoryScope
-    payload: Any
-
-
-class AddMemoryCall(BaseModel):
-    """Store a new fact about the user."""
-
-    model_config = ConfigDict(title="add_memory")
-
-    memory: str = Field(description="The fact, one short sentence in the third person.")
-    topics: list[str] | None = Field(default=None, description="Short lowercase tags, e.g. ['contact'].")
-
-
-class _TargetsMemory(BaseModel):
-    id: str = Field(description="The id shown in brackets before the memory, e.g. '1' for [1].")
-
-    @field_validator("id", mode="before")
-    @classmethod
-    def _id_as_text(cls, value: object) -> object:
-        # Models often send the alias as a number.
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-class UpdateMemoryCall(_TargetsMemory):
-    """Replace the text (and optionally the topics) of an existing memory."""
-
-    model_config = ConfigDict(title="update_memory")
-
-    memory: str = Field(description="The full new text of the fact.")
-    topics: list[str] | None = Field(default=None, description="New tags; omit to keep the current ones.")
-
-
-class DeleteMemoryCall(_TargetsMemory):
-    """Delete an existing memory that is wrong or no longer true."""
-
-    model_config = ConfigDict(title="delete_memory")
-
-
-_SCHEMAS: dict[str, type[BaseModel]] = {
-    "add": AddMemoryCall,
-    "update": UpdateMemoryCall,
-    "delete": DeleteMemoryCall,
-}
-_TOOL_NAMES = {"add": "add_memory", "update": "update_memory", "delete": "delete_memory"}
 
 
 @dataclass(frozen=True)
@@ -229,18 +194,6 @@ def search_query(texts: Sequence[str]) -> str:
     return " ".join(terms[:_MAX_QUERY_TERMS])
 
 
-def _alias_of(raw: str) -> str:
-    return raw.strip().strip("[]#").strip()
-
-
-def _first_error(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "arguments"
-        parts.append(f"{loc}: {err['msg'].lower()}")
-    return "; ".join(parts)
-
-
 class MemoryManager:
     """Extracts memories from conversations with one model call and applies them to a store.
 
@@ -267,7 +220,7 @@ class MemoryManager:
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
-        >>> from langmem_agno.scripted import ScriptedChatModel
+        >>> from langmem_agno.testing.scripted import ScriptedChatModel
         >>> from langchain_core.messages import AIMessage
         >>> call = {"name": "add_memory", "args": {"memory": "User prefers email"}, "id": "c1"}
         >>> model = ScriptedChatModel(responses=[AIMessage("", tool_calls=[call])])
@@ -326,7 +279,7 @@ class MemoryManager:
         self.default_user_id = default_user_id
         self.default_agent_id = default_agent_id
         self.default_team_id = default_team_id
-        self._bound = self.model.bind_tools([convert_to_openai_tool(_SCHEMAS[op]) for op in self.operations])
+        self._bound = self.model.bind_tools([convert_to_openai_tool(SCHEMAS[op]) for op in self.operations])
 
     # ------------------------------------------------------------ public API
     def extract(
@@ -359,7 +312,7 @@ class MemoryManager:
             ExtractionError: On a model failure or timeout, with ``raise_on_error=True``.
         """
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        return run_plan(self._steps(scope, messages), self._run_step)
+        return run_calls(self._steps(scope, messages))
 
     async def aextract(
         self,
@@ -373,12 +326,12 @@ class MemoryManager:
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`."""
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        return await arun_plan(self._steps(scope, messages), self._arun_step)
+        return await arun_calls(self._steps(scope, messages))
 
     # ------------------------------------------------------------ the extraction, once
     def _steps(
         self, scope: MemoryScope, messages: Sequence[BaseMessage | str | dict[str, Any]]
-    ) -> Generator[_Step, Any, ExtractionResult]:
+    ) -> Generator[Call[Any], Any, ExtractionResult]:
         """The extraction as a plan: it yields each I/O step and gets its result back.
 
         ``extract`` runs the steps with the sync store and model methods, ``aextract``
@@ -392,58 +345,44 @@ class MemoryManager:
         user_texts, conversation, source = new
         query = search_query(user_texts)
         try:
-            hits, recent = yield _Step(_READ, scope, query)
+            hits, recent = yield twin(self._read, self._aread)(scope, query)
         except Exception as exc:
             return self._failed(result, exc, _READ)
         prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
-            answer = yield _Step(_CALL, scope, prepared.prompt)
+            answer = yield twin(self._call_model, self._acall_model)(prepared.prompt)
         except Exception as exc:
             return self._failed(result, exc, _CALL)
         plan = self._plan(answer, prepared, result)
         try:
-            yield _Step(_WRITE, scope, (plan, prepared, result))
+            yield twin(self._apply, self._aapply)(plan, prepared, result)
         except Exception as exc:
             return self._failed(result, exc, _WRITE)
         return self._done(result)
 
-    def _run_step(self, step: _Step) -> Any:
-        if step.stage == _READ:
-            query: str = step.payload
-            hits = (
-                recall_index(self.store).related(self._filter(step.scope), query, self.search_limit)
-                if query and self.search_limit
-                else []
-            )
-            recent = (
-                self.store.list_memories(limit=self.recent_limit, **self._where(step.scope)).items
-                if self.recent_limit
-                else []
-            )
-            return hits, recent
-        if step.stage == _CALL:
-            return self._call_model(step.payload)
-        return self._apply(*step.payload)
+    def _read(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory]]:
+        """The memories shown to the model: related to the new messages, and the newest."""
+        flt, where = self._filter(scope), self._where(scope)
+        hits = (
+            recall_index(self.store).related(flt, query, self.search_limit)
+            if query and self.search_limit
+            else []
+        )
+        recent = self.store.list_memories(limit=self.recent_limit, **where).items if self.recent_limit else []
+        return hits, recent
 
-    async def _arun_step(self, step: _Step) -> Any:
-        if step.stage == _READ:
-            query: str = step.payload
-            hits = (
-                await recall_index(self.store).arelated(self._filter(step.scope), query, self.search_limit)
-                if query and self.search_limit
-                else []
-            )
-            recent = (
-                (await self.store.alist_memories(limit=self.recent_limit, **self._where(step.scope))).items
-                if self.recent_limit
-                else []
-            )
-            return hits, recent
-        if step.stage == _CALL:
-            return await self._acall_model(step.payload)
-        return await self._aapply(*step.payload)
+    async def _aread(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory]]:
+        """Async twin of :meth:`_read`."""
+        flt, where, index = self._filter(scope), self._where(scope), recall_index(self.store)
+        hits = await index.arelated(flt, query, self.search_limit) if query and self.search_limit else []
+        recent = (
+            (await self.store.alist_memories(limit=self.recent_limit, **where)).items
+            if self.recent_limit
+            else []
+        )
+        return hits, recent
 
     # ------------------------------------------------------------ shared steps
     def scope_for(
@@ -546,7 +485,7 @@ class MemoryManager:
         touched: set[str] = set()
         shown_texts = {m.memory.casefold(): a for a, m in prepared.aliases.items()}
         added_texts: set[str] = set()
-        names = {_TOOL_NAMES[op]: op for op in self.operations}
+        names = {TOOL_NAMES[op]: op for op in self.operations}
         for bad in answer.invalid_tool_calls:
             result.rejected.append(
                 RejectedCall(
@@ -567,9 +506,9 @@ class MemoryManager:
                 reject(f"unknown or disabled tool {tool!r}; the tools are {known}")
                 continue
             try:
-                parsed = _SCHEMAS[op].model_validate(args)
+                parsed = SCHEMAS[op].model_validate(args)
             except ValidationError as exc:
-                reject(_first_error(exc))
+                reject(describe_errors(exc))
                 continue
             try:
                 text = ""
@@ -603,7 +542,7 @@ class MemoryManager:
                     )
                 )
                 continue
-            alias = _alias_of(getattr(parsed, "id", ""))
+            alias = alias_of(getattr(parsed, "id", ""))
             target = prepared.aliases.get(alias)
             if target is None:
                 n = len(prepared.aliases)
@@ -663,37 +602,10 @@ class MemoryManager:
         result.deleted.extend(m for m in plan.deletes if m.memory_id not in gone)
 
     def _call_model(self, prompt: list[BaseMessage]) -> AIMessage:
-        if self.timeout is None:
-            return _as_ai_message(self._bound.invoke(prompt, config=_MODEL_CONFIG))
-        # A daemon thread, so a model that never answers cannot hold the interpreter at exit;
-        # the copied context keeps tracing callbacks attached to the caller's run.
-        ctx = contextvars.copy_context()
-        box: dict[str, Any] = {}
-        done = threading.Event()
-
-        def run() -> None:
-            try:
-                box["value"] = ctx.run(self._bound.invoke, prompt, _MODEL_CONFIG)
-            except BaseException as exc:
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=run, name="langmem-agno-extraction", daemon=True).start()
-        if not done.wait(self.timeout):
-            raise TimeoutError(f"the extraction model did not answer within {self.timeout} s")
-        if "error" in box:
-            raise box["error"]
-        return _as_ai_message(box["value"])
+        return call_model(self._bound, prompt, self.timeout)
 
     async def _acall_model(self, prompt: list[BaseMessage]) -> AIMessage:
-        call = self._bound.ainvoke(prompt, config=_MODEL_CONFIG)
-        if self.timeout is None:
-            return _as_ai_message(await call)
-        try:
-            return _as_ai_message(await asyncio.wait_for(call, self.timeout))
-        except TimeoutError as exc:
-            raise TimeoutError(f"the extraction model did not answer within {self.timeout} s") from exc
+        return await acall_model(self._bound, prompt, self.timeout)
 
     def _failed(self, result: ExtractionResult, exc: Exception, step: str) -> ExtractionResult:
         error = ExtractionError(f"memory extraction for user {result.user_id!r} failed while {step}: {exc}")
@@ -715,16 +627,6 @@ class MemoryManager:
             len(result.rejected),
         )
         return result
-
-
-# "nostream" keeps the extraction's tool calls out of a graph's stream_mode="messages" output.
-_MODEL_CONFIG: RunnableConfig = {"run_name": "memory_extraction", "tags": ["nostream", "langmem_agno"]}
-
-
-def _as_ai_message(value: object) -> AIMessage:
-    if not isinstance(value, AIMessage):
-        raise ExtractionError(f"the extraction model returned {type(value).__name__}, not an AIMessage")
-    return value
 
 
 def _gone(tool: str, exc: MemoryNotFoundError) -> RejectedCall:

@@ -1,0 +1,628 @@
+"""Running extractions off the critical path, without losing any.
+
+Sync callers hand work to one daemon worker thread; async callers to one task
+on their own event loop (an async MongoDB client is bound to its loop, so the
+work must run there). Both share one queue, which:
+
+* keeps jobs of one conversation in order, across every lane;
+* with a debounce, merges the turns of one conversation that arrive before its
+  job starts into that job (one model call for several quick turns);
+* hands the jobs of an event loop that closed before running them (``asyncio.run()``
+  per request) to whoever comes next: a new submission, :meth:`BackgroundExtractor.flush`,
+  :meth:`BackgroundExtractor.aflush`, or the exit hook;
+* is drained by :meth:`BackgroundExtractor.flush` / :meth:`BackgroundExtractor.aflush`,
+  by :meth:`BackgroundExtractor.close` / :meth:`BackgroundExtractor.aclose` and, for the
+  thread, at interpreter exit.
+
+A failure is logged, kept in :attr:`BackgroundExtractor.errors` and its messages
+are handed to the ``on_failure`` hook (the node hands them back to the thread's
+cursor, so the thread's next turn retries them): never dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import itertools
+import logging
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+from langchain_core.messages import BaseMessage
+
+from langmem_agno.errors import ConfigurationError
+from langmem_agno.extraction.manager import ExtractionResult, MemoryManager
+from langmem_agno.scope import MemoryScope
+
+__all__ = [
+    "DEFAULT_HISTORY",
+    "BackgroundError",
+    "BackgroundExtractor",
+    "BackgroundFailure",
+    "FailureHook",
+    "Lane",
+]
+
+# The name this module logged under before it moved: logging configurations name it.
+logger = logging.getLogger("langmem_agno.background")
+# Jobs run in lanes: "sync" for the worker thread, or the event loop that queued them.
+Lane = Hashable
+_SYNC: Lane = "sync"
+#: How many recent errors and results a :class:`BackgroundExtractor` keeps.
+DEFAULT_HISTORY = 100
+#: Called with a failed job's key, scope and messages.
+FailureHook = Callable[[Hashable, MemoryScope, list[BaseMessage]], None]
+# A waiting flush re-checks this often whether a loop it cannot signal started or stopped running.
+_POLL_SECONDS = 0.05
+
+
+@dataclass
+class _Job:
+    seq: int
+    lane: Lane
+    key: Hashable
+    scope: MemoryScope
+    messages: list[BaseMessage]
+    due: float
+    turns: int = 1
+    started: bool = False
+
+
+@dataclass(frozen=True)
+class BackgroundFailure:
+    """A background extraction that failed: a record kept in ``errors``, not an exception.
+
+    Attributes:
+        key: The conversation it belonged to (``(user_id, thread_id)`` for the node).
+        user_id: The user.
+        messages: How many messages it covered.
+        error: The failure.
+    """
+
+    key: Hashable
+    user_id: str
+    messages: int
+    error: BaseException
+
+
+#: Deprecated name of :class:`BackgroundFailure` (a record, not an exception), kept for one release.
+BackgroundError = BackgroundFailure
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _closed_loop(lane: Lane) -> bool:
+    return isinstance(lane, asyncio.AbstractEventLoop) and lane.is_closed()
+
+
+@dataclass
+class _Queue:
+    """Pending jobs of every lane, under one lock, and who to wake when they change."""
+
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    jobs: list[_Job] = field(default_factory=list)
+    flushing: int = 0
+    seq: itertools.count[int] = field(default_factory=itertools.count)
+    # Events of drain tasks and async flushes, with their loops: a change wakes them too.
+    watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        """Under the lock: wake every waiter, threads and async tasks."""
+        self.cond.notify_all()
+        here = _running_loop()
+        for loop, event in list(self.watchers):
+            if loop is here:
+                event.set()
+                continue
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                # Its loop closed: nobody is left to wake there.
+                self.watchers.remove((loop, event))
+
+    def watch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        with self.cond:
+            self.watchers.append((loop, event))
+
+    def unwatch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        with self.cond, contextlib.suppress(ValueError):
+            self.watchers.remove((loop, event))
+
+    def put(
+        self, lane: Lane, key: Hashable, scope: MemoryScope, messages: list[BaseMessage], debounce: float
+    ) -> None:
+        now = time.monotonic()
+        with self.cond:
+            if debounce > 0:
+                for job in self.jobs:
+                    if job.lane == lane and job.key == key and not job.started and job.scope == scope:
+                        job.messages.extend(messages)
+                        job.due = now + debounce
+                        job.turns += 1
+                        self.changed()
+                        return
+            self.jobs.append(_Job(next(self.seq), lane, key, scope, list(messages), now + debounce))
+            self.changed()
+
+    def take(self, lane: Lane) -> tuple[_Job | None, float | None]:
+        """Under the lock: start the next due job of ``lane``; else say when one will be due."""
+        now = time.monotonic()
+        waiting = [j for j in self.jobs if j.lane == lane and not j.started]
+        # A key with a job running in any lane waits, so one conversation's jobs stay in order.
+        busy = {j.key for j in self.jobs if j.started}
+        ready = [j for j in waiting if j.key not in busy and (self.flushing or j.due <= now)]
+        if ready:
+            job = min(ready, key=lambda j: (j.due, j.seq))
+            job.started = True
+            return job, None
+        due = [j.due for j in waiting if j.key not in busy]
+        return None, (max(0.0, min(due) - now) if due else None)
+
+    def finish(self, job: _Job) -> None:
+        with self.cond:
+            self.jobs.remove(job)
+            self.changed()
+
+    def requeue(self, job: _Job) -> None:
+        """Put a started job back, not done, to run again."""
+        with self.cond:
+            job.started = False
+            self.changed()
+
+    def adopt_orphans(self, lane: Lane) -> int:
+        """Move the jobs of closed event loops to ``lane``; return how many moved.
+
+        A closed loop never runs again, so even a job it had started (its task frozen
+        mid-way, the loop closed without cancelling it) is taken over; extraction writes
+        are idempotent, so running such a job again stores nothing twice.
+        """
+        with self.cond:
+            moved = 0
+            for job in self.jobs:
+                if _closed_loop(job.lane):
+                    job.lane = lane
+                    job.started = False
+                    moved += 1
+            if moved:
+                self.changed()
+            return moved
+
+    def count(self, lane: Lane) -> int:
+        return sum(1 for j in self.jobs if j.lane == lane)
+
+    def count_async(self) -> int:
+        return sum(1 for j in self.jobs if j.lane != _SYNC)
+
+
+_LIVE: weakref.WeakSet[BackgroundExtractor] = weakref.WeakSet()
+
+
+class BackgroundExtractor:
+    """Queue extractions and run them off the caller's path.
+
+    The worker thread starts with the first sync submission and runs until :meth:`close`
+    (it is a daemon thread, drained at interpreter exit). An object built per request
+    should be closed when the request ends, or each one keeps its idle thread.
+
+    Args:
+        manager: Does the extraction.
+        debounce_seconds: Wait this long after a conversation's last turn before
+            extracting, merging the turns that arrive meanwhile; 0 runs each turn as it comes.
+        history: How many recent errors and results to keep.
+        on_failure: Called with the key, scope and messages of each failed extraction (a model
+            or store failure), after it is recorded in :attr:`errors`, so the caller can retry them.
+    """
+
+    def __init__(
+        self,
+        manager: MemoryManager,
+        *,
+        debounce_seconds: float = 0.0,
+        history: int = DEFAULT_HISTORY,
+        on_failure: FailureHook | None = None,
+    ) -> None:
+        if isinstance(debounce_seconds, bool) or not isinstance(debounce_seconds, (int, float)):
+            raise ConfigurationError(f"debounce_seconds must be a number, got {debounce_seconds!r}")
+        if debounce_seconds < 0:
+            raise ConfigurationError(f"debounce_seconds must be >= 0, got {debounce_seconds!r}")
+        self.manager = manager
+        self.debounce_seconds = float(debounce_seconds)
+        self.on_failure = on_failure
+        self._queue = _Queue()
+        self._errors: deque[BackgroundFailure] = deque(maxlen=history)
+        self._results: deque[ExtractionResult] = deque(maxlen=history)
+        self._thread: threading.Thread | None = None
+        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        self._closed = False
+        _LIVE.add(self)
+
+    @property
+    def errors(self) -> list[BackgroundFailure]:
+        """The most recent background failures, oldest first."""
+        return list(self._errors)
+
+    @property
+    def results(self) -> list[ExtractionResult]:
+        """The most recent completed extractions, oldest first."""
+        return list(self._results)
+
+    @property
+    def pending(self) -> int:
+        """How many jobs are queued or running, in every lane."""
+        with self._queue.cond:
+            return len(self._queue.jobs)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` or :meth:`aclose` was called (new work is refused)."""
+        return self._closed
+
+    # ------------------------------------------------------------ sync side
+    def submit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
+        """Queue an extraction for the worker thread and return at once.
+
+        Jobs left behind by closed event loops are queued for the worker too.
+
+        Raises:
+            RuntimeError: If the extractor is closed.
+        """
+        with self._queue.cond:
+            self.check_open()
+            self._adopt(_SYNC)
+            self._queue.put(_SYNC, key, scope, messages, self.debounce_seconds)
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
+        with self._queue.cond:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="langmem-agno-memory", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Run every queued job now (ignoring the debounce) and wait until none is left.
+
+        Jobs of event loops that closed before running them are taken over by the worker
+        thread; jobs of loops running in other threads are waited for. Jobs of a loop that
+        is open but not running (or of the loop running in this very thread, which this
+        call blocks) cannot finish meanwhile: then the call returns ``False`` at once
+        (``await aflush()`` on that loop runs them).
+
+        Args:
+            timeout: Most seconds to wait; ``None`` waits until done.
+
+        Returns:
+            ``True`` only when no job is queued or running in any lane.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        here = _running_loop()
+        q = self._queue
+        with q.cond:
+            q.flushing += 1
+            q.changed()
+            try:
+                while True:
+                    self._adopt(_SYNC)
+                    if q.count(_SYNC):
+                        self._ensure_worker()
+                    if not q.jobs:
+                        return True
+                    if not any(self._can_run(job.lane, None) for job in q.jobs):
+                        self._report_stuck(here)
+                        return False
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        return False
+                    q.cond.wait(_POLL_SECONDS if left is None else min(left, _POLL_SECONDS))
+            finally:
+                q.flushing -= 1
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Refuse new work, :meth:`flush`, then stop the worker thread.
+
+        Call it when the node or middleware that owns this extractor is no longer used
+        (for instance one built per request), so its thread does not outlive it.
+        Calling it again is harmless.
+
+        Args:
+            timeout: Most seconds to wait for the queued work and the thread.
+
+        Returns:
+            ``True`` when all work finished and the thread stopped in time.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._mark_closed()
+        done = self.flush(timeout)
+        thread = self._thread
+        # Unfinished work keeps the thread busy: it stops by itself once its lane is empty.
+        if done and thread is not None and thread is not threading.current_thread():
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return self._closed_cleanly(done)
+
+    def _work(self) -> None:
+        q = self._queue
+        while True:
+            with q.cond:
+                job, wait = q.take(_SYNC)
+                while job is None:
+                    if self._closed and q.count(_SYNC) == 0:
+                        return
+                    q.cond.wait(wait)
+                    job, wait = q.take(_SYNC)
+            self._run_job(job)
+
+    def _run_job(self, job: _Job) -> None:
+        try:
+            result = self.manager.extract(
+                job.messages,
+                user_id=job.scope.user_id,
+                agent_id=job.scope.agent_id,
+                team_id=job.scope.team_id,
+            )
+        except Exception as exc:
+            self._record_error(job, exc)
+        else:
+            self._record(job, result)
+        finally:
+            self._queue.finish(job)
+
+    def _drain_here(self) -> None:
+        """Run the sync lane's jobs on the calling thread, ignoring the debounce, until none is left."""
+        q = self._queue
+        while True:
+            with q.cond:
+                q.flushing += 1
+                try:
+                    job, _ = q.take(_SYNC)
+                finally:
+                    q.flushing -= 1
+                if job is None:
+                    if q.count(_SYNC) == 0:
+                        return
+                    # A job of the same conversation is running elsewhere: let it finish.
+                    q.cond.wait(_POLL_SECONDS)
+                    continue
+            self._run_job(job)
+
+    # ------------------------------------------------------------ async side
+    async def asubmit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
+        """Queue an extraction for a task on the running event loop and return at once.
+
+        Jobs left behind by closed event loops are queued on this loop too.
+
+        Raises:
+            RuntimeError: If the extractor is closed.
+        """
+        loop = asyncio.get_running_loop()
+        with self._queue.cond:
+            self.check_open()
+            self._adopt(loop)
+            self._queue.put(loop, key, scope, messages, self.debounce_seconds)
+        self._kick(loop)
+
+    async def aflush(self, timeout: float | None = None) -> bool:
+        """Async twin of :meth:`flush`: jobs of closed loops are taken over by this loop.
+
+        Jobs of this loop and of the worker thread run; jobs of loops running in other
+        threads are waited for; a loop that is open but not running makes it return ``False``.
+
+        Args:
+            timeout: Most seconds to wait; ``None`` waits until done.
+
+        Returns:
+            ``True`` only when no job is queued or running in any lane.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        q = self._queue
+        changed = asyncio.Event()
+        q.watch(loop, changed)
+        with q.cond:
+            q.flushing += 1
+            q.changed()
+        try:
+            while True:
+                with q.cond:
+                    self._adopt(loop)
+                    if q.count(_SYNC):
+                        self._ensure_worker()
+                    if not q.jobs:
+                        return True
+                    if not any(self._can_run(job.lane, loop) for job in q.jobs):
+                        self._report_stuck(None)
+                        return False
+                    changed.clear()
+                if q.count(loop):
+                    self._kick(loop)
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(
+                        changed.wait(), _POLL_SECONDS if left is None else min(left, _POLL_SECONDS)
+                    )
+        finally:
+            q.unwatch(loop, changed)
+            with q.cond:
+                q.flushing -= 1
+
+    async def aclose(self, timeout: float | None = None) -> bool:
+        """Async twin of :meth:`close`."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self._mark_closed()
+        done = await self.aflush(timeout)
+        thread = self._thread
+        if done and thread is not None:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            # Joining blocks; the thread is idle by now, but keep the loop free anyway.
+            await asyncio.to_thread(thread.join, left)
+        return self._closed_cleanly(done)
+
+    def _kick(self, loop: asyncio.AbstractEventLoop) -> None:
+        """On ``loop``'s thread: make sure a drain task serves ``loop``'s lane."""
+        with self._queue.cond:
+            task = self._tasks.get(loop)
+            if task is None or task.done():
+                self._tasks[loop] = loop.create_task(self._drain(loop), name="langmem-agno-memory")
+
+    async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        q = self._queue
+        wake = asyncio.Event()
+        q.watch(loop, wake)
+        try:
+            await self._drain_lane(loop, wake)
+        finally:
+            q.unwatch(loop, wake)
+
+    async def _drain_lane(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event) -> None:
+        q = self._queue
+        while True:
+            with q.cond:
+                job, wait = q.take(loop)
+                if job is None and q.count(loop) == 0:
+                    if self._tasks.get(loop) is asyncio.current_task():
+                        del self._tasks[loop]
+                    return
+                # Cleared under the lock, before awaiting: a later change sets it again.
+                wake.clear()
+            if job is None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(wake.wait(), wait)
+                continue
+            try:
+                result = await self.manager.aextract(
+                    job.messages,
+                    user_id=job.scope.user_id,
+                    agent_id=job.scope.agent_id,
+                    team_id=job.scope.team_id,
+                )
+            except asyncio.CancelledError:
+                # The loop is shutting down (asyncio.run() cancels its tasks): the job goes back
+                # to the queue, for the next submission, flush or the exit hook to run,
+                # instead of vanishing with the task.
+                q.requeue(job)
+                raise
+            except Exception as exc:
+                self._record_error(job, exc)
+                q.finish(job)
+            else:
+                self._record(job, result)
+                q.finish(job)
+
+    # ------------------------------------------------------------ lanes and lifecycle
+    def _adopt(self, lane: Lane) -> int:
+        """Under the lock: move the jobs of closed loops to ``lane`` and forget those loops."""
+        for loop in [loop for loop in self._tasks if loop.is_closed()]:
+            del self._tasks[loop]
+        return self._queue.adopt_orphans(lane)
+
+    def _can_run(self, lane: Lane, waiter: asyncio.AbstractEventLoop | None) -> bool:
+        """Whether ``lane``'s jobs can finish while ``waiter`` (a loop, or a thread when None) waits."""
+        if lane == _SYNC:
+            return threading.current_thread() is not self._thread
+        if lane is waiter:
+            return True
+        # The loop of the waiting thread is blocked by the wait itself.
+        return (
+            isinstance(lane, asyncio.AbstractEventLoop) and lane.is_running() and lane is not _running_loop()
+        )
+
+    def _report_stuck(self, here: asyncio.AbstractEventLoop | None) -> None:
+        stuck = len(self._queue.jobs)
+        if here is not None and self._queue.count(here):
+            logger.warning(
+                "flush() cannot wait for %d memory extraction(s) queued on the event loop running in this "
+                "thread; use `await aflush()` there",
+                stuck,
+            )
+        else:
+            logger.warning(
+                "%d memory extraction(s) are queued on an event loop that is open but not running; run "
+                "`await aflush()` on it, or close it and flush again",
+                stuck,
+            )
+
+    def check_open(self) -> None:
+        """Raise ``RuntimeError`` if the extractor is closed (for callers to check before claiming work)."""
+        if self._closed:
+            raise RuntimeError(
+                "this background memory extractor is closed (close() or aclose() was called); build a new "
+                "node or middleware to extract more memories"
+            )
+
+    def _mark_closed(self) -> None:
+        with self._queue.cond:
+            self._closed = True
+            self._queue.changed()
+
+    def _closed_cleanly(self, done: bool) -> bool:
+        thread = self._thread
+        stopped = thread is None or not thread.is_alive()
+        if not (done and stopped):
+            logger.warning(
+                "closing the background memory extractor: %d extraction(s) still pending, worker %s",
+                self.pending,
+                "stopped" if stopped else "still running",
+            )
+        return done and stopped
+
+    # ------------------------------------------------------------ bookkeeping
+    def _record(self, job: _Job, result: ExtractionResult) -> None:
+        self._results.append(result)
+        if result.error is not None:
+            failure = BackgroundFailure(job.key, job.scope.user_id, len(job.messages), result.error)
+            self._errors.append(failure)
+            self._failed(job)
+
+    def _record_error(self, job: _Job, exc: BaseException) -> None:
+        logger.error("background memory extraction for %r failed", job.key, exc_info=exc)
+        self._errors.append(BackgroundFailure(job.key, job.scope.user_id, len(job.messages), exc))
+        self._failed(job)
+
+    def _failed(self, job: _Job) -> None:
+        if self.on_failure is None:
+            return
+        try:
+            self.on_failure(job.key, job.scope, job.messages)
+        except Exception:
+            # The hook is the caller's code: its failure must not stop the worker.
+            logger.exception("the on_failure hook of a background memory extraction for %r failed", job.key)
+
+    def _at_exit(self) -> None:
+        with self._queue.cond:
+            adopted = self._adopt(_SYNC)
+        if adopted:
+            # Their event loop is gone, so they run on this thread through the sync API.
+            logger.warning(
+                "%d async memory extraction(s) were still queued when their event loop closed; running "
+                "them now through the sync API (call `await node.aflush()` before the loop closes)",
+                adopted,
+            )
+        if self._queue.count(_SYNC):
+            # On this thread: new threads may not start while the interpreter shuts down.
+            self._drain_here()
+        left = self._queue.count_async()
+        if left:
+            logger.warning(
+                "%d async memory extraction(s) were still queued at exit and were not run; call "
+                "`await node.aflush()` before the event loop closes",
+                left,
+            )
+
+
+@atexit.register
+def _flush_all_at_exit() -> None:
+    for extractor in list(_LIVE):
+        try:
+            extractor._at_exit()
+        except Exception:
+            logger.exception("flushing background memory extraction at exit failed")

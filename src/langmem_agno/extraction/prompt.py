@@ -1,0 +1,106 @@
+"""The text the extraction model reads: instructions, shown memories, new messages.
+
+Kept apart from the extraction logic so the wording can be tuned (or replaced
+by a caller) without touching how tool calls are validated and applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+
+from langmem_agno.recall.text import message_text
+
+__all__ = [
+    "DEFAULT_CAPTURE_INSTRUCTIONS",
+    "EXTRACTION_MARKER",
+    "build_system_prompt",
+    "render_conversation",
+    "render_memory_line",
+]
+
+#: What is worth remembering, unless the caller says otherwise.
+DEFAULT_CAPTURE_INSTRUCTIONS = (
+    "Remember lasting facts about the user that will help in future conversations: "
+    "their name and personal details, preferences and dislikes, habits, goals, plans, "
+    "constraints (diet, health, schedule, budget), relationships, work and projects, "
+    "and how they like to be contacted or answered. "
+    "Do not store small talk, one-off questions, facts about the world, "
+    "or anything the assistant said that the user did not confirm."
+)
+
+#: Marks the extraction prompt, so a scripted model (or a log reader) can tell it apart.
+EXTRACTION_MARKER = "You maintain a memory of facts about one user."
+
+_OPERATIONS = {
+    "add": "- add_memory(memory, topics): a new fact not already covered by an existing memory.",
+    "update": (
+        "- update_memory(id, memory, topics): an existing memory that the new messages change, "
+        "correct or complete; `memory` is the full new text."
+    ),
+    "delete": "- delete_memory(id): an existing memory that the user says is wrong or no longer true.",
+}
+
+_RULES = (
+    "Rules: write each memory as one short fact in the third person (e.g. 'User prefers email'). "
+    "Use only the ids shown in brackets, like 1 for [1]. "
+    "Prefer updating an existing memory over adding a near duplicate. "
+    "Make all the changes in this one reply, as tool calls; if nothing is worth remembering, "
+    "reply with no tool call."
+)
+
+
+def build_system_prompt(
+    *,
+    capture_instructions: str,
+    additional_instructions: str | None,
+    operations: Sequence[str],
+    memories_block: str,
+) -> str:
+    """Assemble the extraction model's system prompt.
+
+    Args:
+        capture_instructions: What is worth remembering.
+        additional_instructions: Extra caller instructions, appended when given.
+        operations: The enabled operations, among ``"add"``, ``"update"``, ``"delete"``.
+        memories_block: The existing memories, already rendered by :func:`render_memories`.
+
+    Returns:
+        The system prompt text.
+    """
+    parts = [EXTRACTION_MARKER, capture_instructions.strip()]
+    if additional_instructions and additional_instructions.strip():
+        parts.append(additional_instructions.strip())
+    parts.append("Tools:\n" + "\n".join(_OPERATIONS[op] for op in operations))
+    parts.append(_RULES)
+    parts.append("Existing memories:\n" + (memories_block or "(none)"))
+    return "\n\n".join(parts)
+
+
+def render_memory_line(alias: str, text: str, topics: Sequence[str] | None, max_chars: int) -> str:
+    """Render one shown memory as ``[alias] text (topics)``, the text cut to ``max_chars``."""
+    if len(text) > max_chars:
+        text = text[: max_chars - 1].rstrip() + "…"
+    tags = f" ({', '.join(topics)})" if topics else ""
+    return f"[{alias}] {text}{tags}"
+
+
+def render_conversation(messages: Sequence[BaseMessage]) -> str:
+    """Render the user and assistant messages as ``user: ...`` / ``assistant: ...`` lines.
+
+    System and tool messages and empty assistant turns (pure tool calls) carry no
+    fact about the user in their own words, so they are left out.
+    """
+    lines: list[str] = []
+    for message in messages:
+        if isinstance(message, HumanMessage):
+            role = "user"
+        elif isinstance(message, AIMessage):
+            role = "assistant"
+        else:
+            continue
+        text = message_text(message)
+        if text:
+            lines.append(f"{role}: {text}")
+    return "\n".join(lines)

@@ -23,14 +23,28 @@ import re
 from abc import abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool, InjectedToolArg, ToolException
+from langchain_core.tools import BaseTool, ToolException
 from langchain_core.tools.base import ArgsSchema
 from langgraph.prebuilt import ToolRuntime
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError
+from pydantic import StrictBool, ValidationError
 
+from langmem_agno.agents.tool_schemas import (
+    DEFAULT_SEARCH_LIMIT,
+    MAX_SEARCH_LIMIT,
+    AddMemoryCall,
+    AddMemoryInput,
+    CallArgs,
+    DeleteMemoryCall,
+    DeleteMemoryInput,
+    SearchMemoriesCall,
+    SearchMemoriesInput,
+    UpdateMemoryCall,
+    UpdateMemoryInput,
+    describe_validation_error,
+)
 from langmem_agno.checks import check_ids, check_int, options_error
 from langmem_agno.errors import (
     ConfigurationError,
@@ -38,9 +52,10 @@ from langmem_agno.errors import (
     MemoryNotFoundError,
     StoreUnavailableError,
 )
-from langmem_agno.record import UserMemory, check_memory_text, normalize_topics
+from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
+from langmem_agno.twins import Call, twin
 
 __all__ = [
     "ALL_ACTIONS",
@@ -70,128 +85,8 @@ logger = logging.getLogger("langmem_agno.tools")
 ToolAction = Literal["add", "update", "delete", "search"]
 #: Every action, in the order the tools are returned.
 ALL_ACTIONS: tuple[ToolAction, ...] = ("add", "update", "delete", "search")
-#: How many hits ``search_memories`` returns when the model passes no limit.
-DEFAULT_SEARCH_LIMIT = 5
-#: The most hits one ``search_memories`` call may ask for.
-MAX_SEARCH_LIMIT = 20
 # OpenAI's rule for function names; other providers accept a superset.
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_SCOPE_FIELDS = ("user_id", "agent_id", "team_id")
-
-
-def _drop_null_defaults(schema: dict[str, Any]) -> None:
-    # The model must send every property (strict mode); a nullable type says
-    # "may be null" already, and a `default` keyword is not in OpenAI's strict subset.
-    for prop in schema.get("properties", {}).values():
-        if "default" in prop and prop["default"] is None:
-            del prop["default"]
-
-
-class _CallArgs(BaseModel):
-    """What the model sends: no scope, no extra keys."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra=_drop_null_defaults)
-
-
-_MEMORY_TEXT = Field(
-    description="One fact about the user, in the third person, e.g. 'The user prefers email over calls'."
-)
-_TOPICS = Field(
-    default=None,
-    description="A few short lowercase tags for the fact, e.g. ['contact', 'work']; null for none.",
-)
-_MEMORY_ID = Field(description="The id of an existing memory, as returned by search_memories or add_memory.")
-
-
-class AddMemoryCall(_CallArgs):
-    """Arguments of ``add_memory`` as the model sees them."""
-
-    memory: str = _MEMORY_TEXT
-    topics: list[str] | None = _TOPICS
-
-
-class UpdateMemoryCall(_CallArgs):
-    """Arguments of ``update_memory`` as the model sees them."""
-
-    memory_id: str = _MEMORY_ID
-    memory: str = Field(description="The full new text of the memory, replacing the old text.")
-    topics: list[str] | None = Field(
-        default=None, description="New tags replacing the old ones; null keeps the current tags."
-    )
-
-
-class DeleteMemoryCall(_CallArgs):
-    """Arguments of ``delete_memory`` as the model sees them."""
-
-    memory_id: str = _MEMORY_ID
-
-
-class SearchMemoriesCall(_CallArgs):
-    """Arguments of ``search_memories`` as the model sees them."""
-
-    query: str = Field(description="Words to look for in the user's memories, e.g. 'email phone contact'.")
-    limit: int | None = Field(
-        default=None,
-        description=f"How many memories to return, 1 to {MAX_SEARCH_LIMIT}; null for {DEFAULT_SEARCH_LIMIT}.",
-    )
-
-
-# The full input schemas add `runtime`: LangGraph's ToolNode fills a field of
-# that name with the run's ToolRuntime and strips any value the model sent for
-# it. InjectedToolArg keeps it out of every schema a model sees.
-_Runtime = Annotated[Any, InjectedToolArg()]
-
-
-class AddMemoryInput(AddMemoryCall):
-    """Full input of ``add_memory``: the model's arguments plus the injected runtime."""
-
-    runtime: _Runtime = None
-
-
-class UpdateMemoryInput(UpdateMemoryCall):
-    """Full input of ``update_memory``: the model's arguments plus the injected runtime."""
-
-    runtime: _Runtime = None
-
-
-class DeleteMemoryInput(DeleteMemoryCall):
-    """Full input of ``delete_memory``: the model's arguments plus the injected runtime."""
-
-    runtime: _Runtime = None
-
-
-class SearchMemoriesInput(SearchMemoriesCall):
-    """Full input of ``search_memories``: the model's arguments plus the injected runtime."""
-
-    runtime: _Runtime = None
-
-
-def describe_validation_error(error: ValidationError, *, tool: str, arguments: Sequence[str]) -> str:
-    """Turn a Pydantic error on a tool call into a message a model can act on.
-
-    Args:
-        error: The validation error of the tool's arguments.
-        tool: The tool's name.
-        arguments: The arguments the tool takes.
-
-    Returns:
-        One line per problem, naming the argument and the bad value.
-    """
-    problems: list[str] = []
-    for item in error.errors():
-        name = ".".join(str(part) for part in item["loc"]) or "arguments"
-        if item["type"] == "extra_forbidden":
-            why = "unexpected argument"
-            if name in _SCOPE_FIELDS:
-                why += " (the user, agent and team are set by the application, never by a tool call)"
-            problems.append(f"{name}: {why}")
-        elif item["type"] == "missing":
-            problems.append(f"{name}: required argument missing")
-        else:
-            problems.append(f"{name}: {item['msg']}, got {item.get('input')!r:.80}")
-    takes = ", ".join(arguments)
-    details = "; ".join(problems)
-    return f"Error: invalid arguments for {tool} ({details}). It takes: {takes}. Nothing was changed."
 
 
 def _stored(verb: str, memory: UserMemory) -> tuple[str, Any]:
@@ -209,10 +104,10 @@ def _topics_text(topics: Sequence[str] | None) -> str:
 class MemoryTool(BaseTool):
     """Base of the memory tools: the store, the fixed parts of the scope, and error handling.
 
-    Subclasses say which store method a call maps to (:attr:`store_method`; the
-    async path calls its ``a``-prefixed twin), check the model's arguments in
-    :meth:`_plan`, and word the result in :meth:`_render`. Running a call is
-    written once, here, for both paths.
+    Subclasses check the model's arguments and bind the store method a call runs,
+    with its async twin, in :meth:`_call` (a :func:`~langmem_agno.twins.twin` pair),
+    and word the result in :meth:`_render`. Running a call is written once, here,
+    for both paths.
 
     Args:
         store: Where the memories live.
@@ -241,9 +136,7 @@ class MemoryTool(BaseTool):
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
 
     #: The arguments the model sees (no injected runtime, no scope).
-    call_schema: ClassVar[type[_CallArgs]]
-    #: The store method one call runs; the async path runs ``"a" + store_method``.
-    store_method: ClassVar[str]
+    call_schema: ClassVar[type[CallArgs]]
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -298,14 +191,11 @@ class MemoryTool(BaseTool):
         return owner
 
     def _text(self, memory: object) -> str:
-        limit = self.max_memory_chars if self.max_memory_chars is not None else self.store.max_memory_chars
-        text = check_memory_text(memory, limit)
-        self.store.secret_filter.check(text)
-        return text
+        return self.store.check_text(memory, max_chars=self.max_memory_chars)
 
     @abstractmethod
-    def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        """Check the model's arguments; return the store method's positional and keyword arguments."""
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[Any]:
+        """Check the model's arguments; return the store call they ask for, in both styles."""
 
     @abstractmethod
     def _render(self, arguments: dict[str, Any], result: Any) -> tuple[str, Any]:
@@ -336,17 +226,14 @@ class MemoryTool(BaseTool):
 
     def _run(self, *, config: RunnableConfig, runtime: object = None, **arguments: Any) -> tuple[str, Any]:
         with self._tool_errors():
-            args, kwargs = self._plan(self._scope(runtime, config), arguments)
-            result = getattr(self.store, self.store_method)(*args, **kwargs)
-            return self._render(arguments, result)
+            return self._render(arguments, self._call(self._scope(runtime, config), arguments).run())
 
     async def _arun(
         self, *, config: RunnableConfig, runtime: object = None, **arguments: Any
     ) -> tuple[str, Any]:
         with self._tool_errors():
-            args, kwargs = self._plan(self._scope(runtime, config), arguments)
-            result = await getattr(self.store, "a" + self.store_method)(*args, **kwargs)
-            return self._render(arguments, result)
+            call = self._call(self._scope(runtime, config), arguments)
+            return self._render(arguments, await call.arun())
 
 
 class AddMemoryTool(MemoryTool):
@@ -360,18 +247,12 @@ class AddMemoryTool(MemoryTool):
         "Returns the new memory's id."
     )
     args_schema: ArgsSchema | None = AddMemoryInput
-    call_schema: ClassVar[type[_CallArgs]] = AddMemoryCall
-    store_method: ClassVar[str] = "add"
+    call_schema: ClassVar[type[CallArgs]] = AddMemoryCall
 
-    def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[UserMemory]:
         text = self._text(arguments["memory"])
         topics = normalize_topics(arguments.get("topics"))
-        return (text,), {
-            "user_id": scope.user_id,
-            "agent_id": scope.agent_id,
-            "team_id": scope.team_id,
-            "topics": topics,
-        }
+        return twin(self.store.add, self.store.aadd)(text, **scope.as_kwargs(), topics=topics)
 
     def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
         return _stored("added", result)
@@ -386,14 +267,14 @@ class UpdateMemoryTool(MemoryTool):
         "full new text (and new tags, or null to keep them). Find the id with search_memories first."
     )
     args_schema: ArgsSchema | None = UpdateMemoryInput
-    call_schema: ClassVar[type[_CallArgs]] = UpdateMemoryCall
-    store_method: ClassVar[str] = "update"
+    call_schema: ClassVar[type[CallArgs]] = UpdateMemoryCall
 
-    def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[UserMemory]:
         memory_id = check_id("memory_id", arguments["memory_id"])
         text = self._text(arguments["memory"])
         topics = normalize_topics(arguments.get("topics"))
-        return (memory_id,), {**self._owner(scope), "memory": text, "topics": topics}
+        update = twin(self.store.update, self.store.aupdate)
+        return update(memory_id, **self._owner(scope), memory=text, topics=topics)
 
     def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
         return _stored("updated", result)
@@ -408,11 +289,11 @@ class DeleteMemoryTool(MemoryTool):
         "longer true at all. Find the id with search_memories first."
     )
     args_schema: ArgsSchema | None = DeleteMemoryInput
-    call_schema: ClassVar[type[_CallArgs]] = DeleteMemoryCall
-    store_method: ClassVar[str] = "delete"
+    call_schema: ClassVar[type[CallArgs]] = DeleteMemoryCall
 
-    def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        return (check_id("memory_id", arguments["memory_id"]),), self._owner(scope)
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[bool]:
+        memory_id = check_id("memory_id", arguments["memory_id"])
+        return twin(self.store.delete, self.store.adelete)(memory_id, **self._owner(scope))
 
     def _render(self, arguments: dict[str, Any], result: bool) -> tuple[str, Any]:
         memory_id = arguments["memory_id"]
@@ -431,8 +312,7 @@ class SearchMemoriesTool(MemoryTool):
         "memory before updating or deleting it."
     )
     args_schema: ArgsSchema | None = SearchMemoriesInput
-    call_schema: ClassVar[type[_CallArgs]] = SearchMemoriesCall
-    store_method: ClassVar[str] = "search"
+    call_schema: ClassVar[type[CallArgs]] = SearchMemoriesCall
     default_limit: int = DEFAULT_SEARCH_LIMIT
     max_limit: int = MAX_SEARCH_LIMIT
 
@@ -446,7 +326,7 @@ class SearchMemoriesTool(MemoryTool):
                 f"default_limit {self.default_limit} is above max_limit {self.max_limit}"
             )
 
-    def _plan(self, scope: MemoryScope, arguments: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[list[ScoredMemory]]:
         query = arguments["query"]
         if not query.strip() or not re.search(r"\w", query):
             raise InvalidMemoryError(f"the query has no words to search for: {query!r:.80}")
@@ -455,7 +335,7 @@ class SearchMemoriesTool(MemoryTool):
             limit = self.default_limit
         if not 1 <= limit <= self.max_limit:
             raise InvalidMemoryError(f"limit must be between 1 and {self.max_limit}, got {limit}")
-        return (query,), {**self._owner(scope), "limit": limit}
+        return twin(self.store.search, self.store.asearch)(query, **self._owner(scope), limit=limit)
 
     def _render(self, arguments: dict[str, Any], result: list[ScoredMemory]) -> tuple[str, Any]:
         query = arguments["query"]

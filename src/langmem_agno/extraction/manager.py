@@ -51,7 +51,7 @@ from langmem_agno.extraction.prompt import (
 from langmem_agno.models import chat_model
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.text import STOP_WORDS, message_text
-from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, check_memory_text, normalize_topics
+from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
@@ -513,10 +513,11 @@ class MemoryManager:
             try:
                 text = ""
                 if op != "delete":
-                    text = check_memory_text(getattr(parsed, "memory", None), self.max_memory_chars)
                     # The store's own checks (secrets) run here, per call, so one
                     # bad call is rejected alone instead of failing the batch write.
-                    self.store.secret_filter.check(text)
+                    text = self.store.check_text(
+                        getattr(parsed, "memory", None), max_chars=self.max_memory_chars
+                    )
                 topics = normalize_topics(getattr(parsed, "topics", None))
             except InvalidMemoryError as exc:
                 reject(str(exc))

@@ -114,13 +114,18 @@ class MemoryStore(StorePrimitives):
                 self._extensions[key] = build(self)
             return cast(T, self._extensions[key])
 
-    def check_text(self, text: object) -> str:
+    def check_text(self, text: object, *, max_chars: int | None = None) -> str:
         """Validate memory text as this store would on add or update, and return it stripped.
+
+        Args:
+            text: The candidate memory text.
+            max_chars: A tighter length limit of the caller's own (a tool's, extraction's);
+                the store's ``max_memory_chars`` when ``None``.
 
         Raises:
             InvalidMemoryError: If it is not a string, is empty, too long, or holds a secret.
         """
-        stripped = check_memory_text(text, self.max_memory_chars)
+        stripped = check_memory_text(text, self.max_memory_chars if max_chars is None else max_chars)
         self.secret_filter.check(stripped)
         return stripped
 

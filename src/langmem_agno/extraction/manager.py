@@ -19,28 +19,23 @@ anything is written, so a failed or timed-out call leaves the store untouched.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import uuid
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ValidationError
 
 from langmem_agno.checks import check_int
 from langmem_agno.errors import ConfigurationError, ExtractionError, InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.extraction.calls import (
     SCHEMAS,
-    TOOL_NAMES,
     acall_model,
-    alias_of,
     call_model,
-    describe_errors,
 )
 from langmem_agno.extraction.prompt import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
@@ -48,10 +43,19 @@ from langmem_agno.extraction.prompt import (
     render_conversation,
     render_memory_line,
 )
+from langmem_agno.extraction.proposals import (
+    ChangePlan,
+    ExtractionResult,
+    Prepared,
+    RejectedCall,
+    extraction_memory_id,
+    gone_call,
+    review_calls,
+)
 from langmem_agno.models import chat_model
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.text import STOP_WORDS, message_text
-from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory, normalize_topics
+from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
@@ -79,102 +83,12 @@ _MAX_QUERY_TERMS = 12
 # The words recall drops, and the memories' own subject: the prompt makes every memory
 # start with "User ...", so "user" would match them all in the related-memory search.
 _SEARCH_STOP_WORDS = STOP_WORDS | {"user", "users"}
-# Namespace of the ids of extracted memories (see extraction_memory_id); never change it, or
-# a retry after an upgrade would no longer recognise what the first attempt stored.
-_EXTRACTION_ID_NAMESPACE = uuid.UUID("5b0e6f7c-2f3a-4d7e-9a51-6c1d2e8f4b90")
 
 
 # The I/O steps of an extraction; the names are also the wording of failure messages.
 _READ = "reading existing memories"
 _CALL = "calling the model"
 _WRITE = "writing memories"
-
-
-@dataclass(frozen=True)
-class RejectedCall:
-    """A tool call that was not applied, and why.
-
-    Attributes:
-        tool: The tool name the model called.
-        args: The arguments it gave.
-        reason: Why the call was rejected.
-    """
-
-    tool: str
-    args: dict[str, Any]
-    reason: str
-
-
-@dataclass
-class ExtractionResult:
-    """What one extraction changed.
-
-    Attributes:
-        user_id: Whose memories were considered.
-        added: Memories created, as stored.
-        updated: Memories changed, as stored after the change.
-        deleted: Memories deleted, as they were before.
-        rejected: Tool calls not applied, each with its reason.
-        error: The model or store failure, when the extraction did not complete.
-        model_called: Whether the model was called (not when there was nothing new).
-        shown_memories: How many existing memories the model was shown.
-    """
-
-    user_id: str
-    added: list[UserMemory] = field(default_factory=list)
-    updated: list[UserMemory] = field(default_factory=list)
-    deleted: list[UserMemory] = field(default_factory=list)
-    rejected: list[RejectedCall] = field(default_factory=list)
-    error: BaseException | None = None
-    model_called: bool = False
-    shown_memories: int = 0
-
-    @property
-    def changed(self) -> bool:
-        """Whether any memory was added, updated or deleted."""
-        return bool(self.added or self.updated or self.deleted)
-
-    @property
-    def ok(self) -> bool:
-        """Whether the extraction completed without a model or store failure."""
-        return self.error is None
-
-
-@dataclass
-class _Plan:
-    """Validated changes, ready to write."""
-
-    adds: list[UserMemory] = field(default_factory=list)
-    updates: list[tuple[UserMemory, str, list[str] | None]] = field(default_factory=list)
-    deletes: list[UserMemory] = field(default_factory=list)
-
-
-@dataclass
-class _Prepared:
-    scope: MemoryScope
-    prompt: list[BaseMessage]
-    aliases: dict[str, UserMemory]
-    input_text: str
-    source: str = ""
-
-
-def extraction_memory_id(scope: MemoryScope, source: str, text: str) -> str:
-    """Return the id of a memory an extraction adds: the same inputs always give the same id.
-
-    A retried extraction (after a store failure part-way, a crash, a redelivered
-    background job) then adds under the ids of the first attempt, and the store's
-    insert-if-absent makes the repeated adds no-ops instead of duplicates.
-
-    Args:
-        scope: Whose memory it is.
-        source: What the extraction read (its messages, with their ids when they have them).
-        text: The memory text.
-
-    Returns:
-        A ``str(UUID)``, the id format Agno uses.
-    """
-    key = json.dumps([scope.user_id, scope.agent_id, scope.team_id, source, text], ensure_ascii=False)
-    return str(uuid.uuid5(_EXTRACTION_ID_NAMESPACE, key))
 
 
 def search_query(texts: Sequence[str]) -> str:
@@ -450,7 +364,7 @@ class MemoryManager:
         user_texts: Sequence[str],
         conversation: str,
         source: str = "",
-    ) -> _Prepared:
+    ) -> Prepared:
         aliases: dict[str, UserMemory] = {}
         lines: list[str] = []
         used = 0
@@ -477,103 +391,22 @@ class MemoryManager:
             HumanMessage("New messages:\n" + conversation),
         ]
         input_text = "\n".join(user_texts)[:MAX_INPUT_CHARS]
-        return _Prepared(scope=scope, prompt=prompt, aliases=aliases, input_text=input_text, source=source)
+        return Prepared(scope=scope, prompt=prompt, aliases=aliases, input_text=input_text, source=source)
 
-    def _plan(self, answer: AIMessage, prepared: _Prepared, result: ExtractionResult) -> _Plan:
-        """Validate every tool call on its own; collect the valid ones, reject the rest with a reason."""
-        plan = _Plan()
-        touched: set[str] = set()
-        shown_texts = {m.memory.casefold(): a for a, m in prepared.aliases.items()}
-        added_texts: set[str] = set()
-        names = {TOOL_NAMES[op]: op for op in self.operations}
-        for bad in answer.invalid_tool_calls:
-            result.rejected.append(
-                RejectedCall(
-                    tool=bad.get("name") or "",
-                    args={"raw": bad.get("args")},
-                    reason=f"arguments are not valid JSON: {bad.get('error') or 'unparseable'}",
-                )
-            )
-        for call in answer.tool_calls:
-            tool, args = call["name"], dict(call.get("args") or {})
+    def _plan(self, answer: AIMessage, prepared: Prepared, result: ExtractionResult) -> ChangePlan:
+        check = functools.partial(self.store.check_text, max_chars=self.max_memory_chars)
+        return review_calls(answer, prepared, result, operations=self.operations, check_text=check)
 
-            def reject(reason: str, tool: str = tool, args: dict[str, Any] = args) -> None:
-                result.rejected.append(RejectedCall(tool=tool, args=args, reason=reason))
-
-            op = names.get(tool)
-            if op is None:
-                known = ", ".join(names)
-                reject(f"unknown or disabled tool {tool!r}; the tools are {known}")
-                continue
-            try:
-                parsed = SCHEMAS[op].model_validate(args)
-            except ValidationError as exc:
-                reject(describe_errors(exc))
-                continue
-            try:
-                text = ""
-                if op != "delete":
-                    # The store's own checks (secrets) run here, per call, so one
-                    # bad call is rejected alone instead of failing the batch write.
-                    text = self.store.check_text(
-                        getattr(parsed, "memory", None), max_chars=self.max_memory_chars
-                    )
-                topics = normalize_topics(getattr(parsed, "topics", None))
-            except InvalidMemoryError as exc:
-                reject(str(exc))
-                continue
-            if op == "add":
-                key = text.casefold()
-                if key in shown_texts:
-                    reject(f"duplicate of existing memory [{shown_texts[key]}]")
-                    continue
-                if key in added_texts:
-                    reject("duplicate of an earlier add_memory call in this reply")
-                    continue
-                added_texts.add(key)
-                plan.adds.append(
-                    UserMemory(
-                        memory_id=extraction_memory_id(prepared.scope, prepared.source, text),
-                        memory=text,
-                        topics=topics,
-                        input=prepared.input_text or None,
-                        user_id=prepared.scope.user_id,
-                        agent_id=prepared.scope.agent_id,
-                        team_id=prepared.scope.team_id,
-                    )
-                )
-                continue
-            alias = alias_of(getattr(parsed, "id", ""))
-            target = prepared.aliases.get(alias)
-            if target is None:
-                n = len(prepared.aliases)
-                shown = "none were shown" if n == 0 else "[1]" if n == 1 else f"[1] to [{n}]"
-                reject(f"unknown memory id {getattr(parsed, 'id', '')!r}: the ids shown are {shown}")
-                continue
-            if alias in touched:
-                reject(f"memory [{alias}] was already changed by an earlier call in this reply")
-                continue
-            touched.add(alias)
-            if op == "delete":
-                plan.deletes.append(target)
-            elif text == target.memory and (topics is None or topics == target.topics):
-                reject(f"update leaves memory [{alias}] unchanged")
-            else:
-                plan.updates.append((target, text, topics))
-        for rej in result.rejected:
-            logger.info("memory extraction rejected %s(%s): %s", rej.tool, rej.args, rej.reason)
-        return plan
-
-    def _apply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
+    def _apply(self, plan: ChangePlan, prepared: Prepared, result: ExtractionResult) -> None:
         if plan.adds or plan.updates or plan.deletes:
             self._record(plan, self.store.apply_changes(**self._changes(plan, prepared)), result)
 
-    async def _aapply(self, plan: _Plan, prepared: _Prepared, result: ExtractionResult) -> None:
+    async def _aapply(self, plan: ChangePlan, prepared: Prepared, result: ExtractionResult) -> None:
         if plan.adds or plan.updates or plan.deletes:
             self._record(plan, await self.store.aapply_changes(**self._changes(plan, prepared)), result)
 
     @staticmethod
-    def _changes(plan: _Plan, prepared: _Prepared) -> dict[str, Any]:
+    def _changes(plan: ChangePlan, prepared: Prepared) -> dict[str, Any]:
         """The plan as one store change set: written all at once, so a failure leaves nothing half-done."""
         scope, input_text = prepared.scope, prepared.input_text or None
         return {
@@ -587,12 +420,12 @@ class MemoryManager:
         }
 
     @staticmethod
-    def _record(plan: _Plan, changes: ChangeSet, result: ExtractionResult) -> None:
+    def _record(plan: ChangePlan, changes: ChangeSet, result: ExtractionResult) -> None:
         result.added.extend(changes.added)
         result.updated.extend(changes.updated)
         # Another writer deleted these after they were shown to the model.
         for memory_id in changes.missing_updates:
-            result.rejected.append(_gone("update_memory", MemoryNotFoundError(memory_id, result.user_id)))
+            result.rejected.append(gone_call("update_memory", MemoryNotFoundError(memory_id, result.user_id)))
         gone = set(changes.missing_deletes)
         if gone:
             logger.info(
@@ -628,8 +461,3 @@ class MemoryManager:
             len(result.rejected),
         )
         return result
-
-
-def _gone(tool: str, exc: MemoryNotFoundError) -> RejectedCall:
-    # Deleted by another writer after it was shown to the model.
-    return RejectedCall(tool=tool, args={"memory_id": exc.memory_id}, reason=str(exc))

@@ -24,19 +24,19 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
-import itertools
 import logging
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from langchain_core.messages import BaseMessage
 
 from langmem_agno.errors import ConfigurationError
 from langmem_agno.extraction.manager import ExtractionResult, MemoryManager
+from langmem_agno.extraction.queue import SYNC_LANE, Job, JobQueue, Lane, running_loop
 from langmem_agno.scope import MemoryScope
 
 __all__ = [
@@ -45,32 +45,16 @@ __all__ = [
     "BackgroundExtractor",
     "BackgroundFailure",
     "FailureHook",
-    "Lane",
 ]
 
 # The name this module logged under before it moved: logging configurations name it.
 logger = logging.getLogger("langmem_agno.background")
-# Jobs run in lanes: "sync" for the worker thread, or the event loop that queued them.
-Lane = Hashable
-_SYNC: Lane = "sync"
 #: How many recent errors and results a :class:`BackgroundExtractor` keeps.
 DEFAULT_HISTORY = 100
 #: Called with a failed job's key, scope and messages.
 FailureHook = Callable[[Hashable, MemoryScope, list[BaseMessage]], None]
 # A waiting flush re-checks this often whether a loop it cannot signal started or stopped running.
 _POLL_SECONDS = 0.05
-
-
-@dataclass
-class _Job:
-    seq: int
-    lane: Lane
-    key: Hashable
-    scope: MemoryScope
-    messages: list[BaseMessage]
-    due: float
-    turns: int = 1
-    started: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,116 +76,6 @@ class BackgroundFailure:
 
 #: Deprecated name of :class:`BackgroundFailure` (a record, not an exception), kept for one release.
 BackgroundError = BackgroundFailure
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-
-
-def _closed_loop(lane: Lane) -> bool:
-    return isinstance(lane, asyncio.AbstractEventLoop) and lane.is_closed()
-
-
-@dataclass
-class _Queue:
-    """Pending jobs of every lane, under one lock, and who to wake when they change."""
-
-    cond: threading.Condition = field(default_factory=threading.Condition)
-    jobs: list[_Job] = field(default_factory=list)
-    flushing: int = 0
-    seq: itertools.count[int] = field(default_factory=itertools.count)
-    # Events of drain tasks and async flushes, with their loops: a change wakes them too.
-    watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
-
-    def changed(self) -> None:
-        """Under the lock: wake every waiter, threads and async tasks."""
-        self.cond.notify_all()
-        here = _running_loop()
-        for loop, event in list(self.watchers):
-            if loop is here:
-                event.set()
-                continue
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                # Its loop closed: nobody is left to wake there.
-                self.watchers.remove((loop, event))
-
-    def watch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
-        with self.cond:
-            self.watchers.append((loop, event))
-
-    def unwatch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
-        with self.cond, contextlib.suppress(ValueError):
-            self.watchers.remove((loop, event))
-
-    def put(
-        self, lane: Lane, key: Hashable, scope: MemoryScope, messages: list[BaseMessage], debounce: float
-    ) -> None:
-        now = time.monotonic()
-        with self.cond:
-            if debounce > 0:
-                for job in self.jobs:
-                    if job.lane == lane and job.key == key and not job.started and job.scope == scope:
-                        job.messages.extend(messages)
-                        job.due = now + debounce
-                        job.turns += 1
-                        self.changed()
-                        return
-            self.jobs.append(_Job(next(self.seq), lane, key, scope, list(messages), now + debounce))
-            self.changed()
-
-    def take(self, lane: Lane) -> tuple[_Job | None, float | None]:
-        """Under the lock: start the next due job of ``lane``; else say when one will be due."""
-        now = time.monotonic()
-        waiting = [j for j in self.jobs if j.lane == lane and not j.started]
-        # A key with a job running in any lane waits, so one conversation's jobs stay in order.
-        busy = {j.key for j in self.jobs if j.started}
-        ready = [j for j in waiting if j.key not in busy and (self.flushing or j.due <= now)]
-        if ready:
-            job = min(ready, key=lambda j: (j.due, j.seq))
-            job.started = True
-            return job, None
-        due = [j.due for j in waiting if j.key not in busy]
-        return None, (max(0.0, min(due) - now) if due else None)
-
-    def finish(self, job: _Job) -> None:
-        with self.cond:
-            self.jobs.remove(job)
-            self.changed()
-
-    def requeue(self, job: _Job) -> None:
-        """Put a started job back, not done, to run again."""
-        with self.cond:
-            job.started = False
-            self.changed()
-
-    def adopt_orphans(self, lane: Lane) -> int:
-        """Move the jobs of closed event loops to ``lane``; return how many moved.
-
-        A closed loop never runs again, so even a job it had started (its task frozen
-        mid-way, the loop closed without cancelling it) is taken over; extraction writes
-        are idempotent, so running such a job again stores nothing twice.
-        """
-        with self.cond:
-            moved = 0
-            for job in self.jobs:
-                if _closed_loop(job.lane):
-                    job.lane = lane
-                    job.started = False
-                    moved += 1
-            if moved:
-                self.changed()
-            return moved
-
-    def count(self, lane: Lane) -> int:
-        return sum(1 for j in self.jobs if j.lane == lane)
-
-    def count_async(self) -> int:
-        return sum(1 for j in self.jobs if j.lane != _SYNC)
 
 
 _LIVE: weakref.WeakSet[BackgroundExtractor] = weakref.WeakSet()
@@ -238,7 +112,7 @@ class BackgroundExtractor:
         self.manager = manager
         self.debounce_seconds = float(debounce_seconds)
         self.on_failure = on_failure
-        self._queue = _Queue()
+        self._queue = JobQueue()
         self._errors: deque[BackgroundFailure] = deque(maxlen=history)
         self._results: deque[ExtractionResult] = deque(maxlen=history)
         self._thread: threading.Thread | None = None
@@ -278,8 +152,8 @@ class BackgroundExtractor:
         """
         with self._queue.cond:
             self.check_open()
-            self._adopt(_SYNC)
-            self._queue.put(_SYNC, key, scope, messages, self.debounce_seconds)
+            self._adopt(SYNC_LANE)
+            self._queue.put(SYNC_LANE, key, scope, messages, self.debounce_seconds)
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -304,15 +178,15 @@ class BackgroundExtractor:
             ``True`` only when no job is queued or running in any lane.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        here = _running_loop()
+        here = running_loop()
         q = self._queue
         with q.cond:
             q.flushing += 1
             q.changed()
             try:
                 while True:
-                    self._adopt(_SYNC)
-                    if q.count(_SYNC):
+                    self._adopt(SYNC_LANE)
+                    if q.count(SYNC_LANE):
                         self._ensure_worker()
                     if not q.jobs:
                         return True
@@ -352,15 +226,15 @@ class BackgroundExtractor:
         q = self._queue
         while True:
             with q.cond:
-                job, wait = q.take(_SYNC)
+                job, wait = q.take(SYNC_LANE)
                 while job is None:
-                    if self._closed and q.count(_SYNC) == 0:
+                    if self._closed and q.count(SYNC_LANE) == 0:
                         return
                     q.cond.wait(wait)
-                    job, wait = q.take(_SYNC)
+                    job, wait = q.take(SYNC_LANE)
             self._run_job(job)
 
-    def _run_job(self, job: _Job) -> None:
+    def _run_job(self, job: Job) -> None:
         try:
             result = self.manager.extract(
                 job.messages,
@@ -382,11 +256,11 @@ class BackgroundExtractor:
             with q.cond:
                 q.flushing += 1
                 try:
-                    job, _ = q.take(_SYNC)
+                    job, _ = q.take(SYNC_LANE)
                 finally:
                     q.flushing -= 1
                 if job is None:
-                    if q.count(_SYNC) == 0:
+                    if q.count(SYNC_LANE) == 0:
                         return
                     # A job of the same conversation is running elsewhere: let it finish.
                     q.cond.wait(_POLL_SECONDS)
@@ -433,7 +307,7 @@ class BackgroundExtractor:
             while True:
                 with q.cond:
                     self._adopt(loop)
-                    if q.count(_SYNC):
+                    if q.count(SYNC_LANE):
                         self._ensure_worker()
                     if not q.jobs:
                         return True
@@ -527,13 +401,13 @@ class BackgroundExtractor:
 
     def _can_run(self, lane: Lane, waiter: asyncio.AbstractEventLoop | None) -> bool:
         """Whether ``lane``'s jobs can finish while ``waiter`` (a loop, or a thread when None) waits."""
-        if lane == _SYNC:
+        if lane == SYNC_LANE:
             return threading.current_thread() is not self._thread
         if lane is waiter:
             return True
         # The loop of the waiting thread is blocked by the wait itself.
         return (
-            isinstance(lane, asyncio.AbstractEventLoop) and lane.is_running() and lane is not _running_loop()
+            isinstance(lane, asyncio.AbstractEventLoop) and lane.is_running() and lane is not running_loop()
         )
 
     def _report_stuck(self, here: asyncio.AbstractEventLoop | None) -> None:
@@ -576,19 +450,19 @@ class BackgroundExtractor:
         return done and stopped
 
     # ------------------------------------------------------------ bookkeeping
-    def _record(self, job: _Job, result: ExtractionResult) -> None:
+    def _record(self, job: Job, result: ExtractionResult) -> None:
         self._results.append(result)
         if result.error is not None:
             failure = BackgroundFailure(job.key, job.scope.user_id, len(job.messages), result.error)
             self._errors.append(failure)
             self._failed(job)
 
-    def _record_error(self, job: _Job, exc: BaseException) -> None:
+    def _record_error(self, job: Job, exc: BaseException) -> None:
         logger.error("background memory extraction for %r failed", job.key, exc_info=exc)
         self._errors.append(BackgroundFailure(job.key, job.scope.user_id, len(job.messages), exc))
         self._failed(job)
 
-    def _failed(self, job: _Job) -> None:
+    def _failed(self, job: Job) -> None:
         if self.on_failure is None:
             return
         try:
@@ -599,7 +473,7 @@ class BackgroundExtractor:
 
     def _at_exit(self) -> None:
         with self._queue.cond:
-            adopted = self._adopt(_SYNC)
+            adopted = self._adopt(SYNC_LANE)
         if adopted:
             # Their event loop is gone, so they run on this thread through the sync API.
             logger.warning(
@@ -607,7 +481,7 @@ class BackgroundExtractor:
                 "them now through the sync API (call `await node.aflush()` before the loop closes)",
                 adopted,
             )
-        if self._queue.count(_SYNC):
+        if self._queue.count(SYNC_LANE):
             # On this thread: new threads may not start while the interpreter shuts down.
             self._drain_here()
         left = self._queue.count_async()

@@ -1,0 +1,157 @@
+"""The queue of pending background extractions: jobs in lanes, in order per conversation.
+
+A lane is ``"sync"`` (the worker thread) or the event loop that queued the job; one
+lock guards every lane, and whoever waits on the queue is woken when it changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import threading
+import time
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+from langchain_core.messages import BaseMessage
+
+from langmem_agno.scope import MemoryScope
+
+__all__ = ["SYNC_LANE", "Job", "JobQueue", "Lane", "closed_loop", "running_loop"]
+
+# Jobs run in lanes: "sync" for the worker thread, or the event loop that queued them.
+Lane = Hashable
+SYNC_LANE: Lane = "sync"
+
+
+@dataclass
+class Job:
+    """One queued extraction: a conversation's new messages, due at ``due``."""
+
+    seq: int
+    lane: Lane
+    key: Hashable
+    scope: MemoryScope
+    messages: list[BaseMessage]
+    due: float
+    turns: int = 1
+    started: bool = False
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop, or ``None`` outside one."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def closed_loop(lane: Lane) -> bool:
+    """Whether ``lane`` is an event loop that has closed (its jobs wait for someone else)."""
+    return isinstance(lane, asyncio.AbstractEventLoop) and lane.is_closed()
+
+
+@dataclass
+class JobQueue:
+    """Pending jobs of every lane, under one lock, and who to wake when they change."""
+
+    cond: threading.Condition = field(default_factory=threading.Condition)
+    jobs: list[Job] = field(default_factory=list)
+    flushing: int = 0
+    seq: itertools.count[int] = field(default_factory=itertools.count)
+    # Events of drain tasks and async flushes, with their loops: a change wakes them too.
+    watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
+
+    def changed(self) -> None:
+        """Under the lock: wake every waiter, threads and async tasks."""
+        self.cond.notify_all()
+        here = running_loop()
+        for loop, event in list(self.watchers):
+            if loop is here:
+                event.set()
+                continue
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                # Its loop closed: nobody is left to wake there.
+                self.watchers.remove((loop, event))
+
+    def watch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        """Wake ``event`` on ``loop`` whenever the queue changes."""
+        with self.cond:
+            self.watchers.append((loop, event))
+
+    def unwatch(self, loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+        """Stop waking ``event``."""
+        with self.cond, contextlib.suppress(ValueError):
+            self.watchers.remove((loop, event))
+
+    def put(
+        self, lane: Lane, key: Hashable, scope: MemoryScope, messages: list[BaseMessage], debounce: float
+    ) -> None:
+        """Queue a conversation's new messages; with a debounce, merge them into its job not yet started."""
+        now = time.monotonic()
+        with self.cond:
+            if debounce > 0:
+                for job in self.jobs:
+                    if job.lane == lane and job.key == key and not job.started and job.scope == scope:
+                        job.messages.extend(messages)
+                        job.due = now + debounce
+                        job.turns += 1
+                        self.changed()
+                        return
+            self.jobs.append(Job(next(self.seq), lane, key, scope, list(messages), now + debounce))
+            self.changed()
+
+    def take(self, lane: Lane) -> tuple[Job | None, float | None]:
+        """Under the lock: start the next due job of ``lane``; else say when one will be due."""
+        now = time.monotonic()
+        waiting = [j for j in self.jobs if j.lane == lane and not j.started]
+        # A key with a job running in any lane waits, so one conversation's jobs stay in order.
+        busy = {j.key for j in self.jobs if j.started}
+        ready = [j for j in waiting if j.key not in busy and (self.flushing or j.due <= now)]
+        if ready:
+            job = min(ready, key=lambda j: (j.due, j.seq))
+            job.started = True
+            return job, None
+        due = [j.due for j in waiting if j.key not in busy]
+        return None, (max(0.0, min(due) - now) if due else None)
+
+    def finish(self, job: Job) -> None:
+        """Remove a job that ran (whatever its result)."""
+        with self.cond:
+            self.jobs.remove(job)
+            self.changed()
+
+    def requeue(self, job: Job) -> None:
+        """Put a started job back, not done, to run again."""
+        with self.cond:
+            job.started = False
+            self.changed()
+
+    def adopt_orphans(self, lane: Lane) -> int:
+        """Move the jobs of closed event loops to ``lane``; return how many moved.
+
+        A closed loop never runs again, so even a job it had started (its task frozen
+        mid-way, the loop closed without cancelling it) is taken over; extraction writes
+        are idempotent, so running such a job again stores nothing twice.
+        """
+        with self.cond:
+            moved = 0
+            for job in self.jobs:
+                if closed_loop(job.lane):
+                    job.lane = lane
+                    job.started = False
+                    moved += 1
+            if moved:
+                self.changed()
+            return moved
+
+    def count(self, lane: Lane) -> int:
+        """How many jobs wait in ``lane``."""
+        return sum(1 for j in self.jobs if j.lane == lane)
+
+    def count_async(self) -> int:
+        """How many jobs wait in the lanes of event loops."""
+        return sum(1 for j in self.jobs if j.lane != SYNC_LANE)

@@ -1,0 +1,150 @@
+"""JSON Lines export of memories: one document with Agno's ten fields per line.
+
+What ``langmem-agno export`` runs, usable without the command line::
+
+    summary = export_memories(store, "memories.jsonl", user_id="u1")
+
+The file is replaced only once everything is written, each user's memories oldest
+first; :func:`~langmem_agno.cli.jsonl_import.import_memories` reads it back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm import tqdm
+
+from langmem_agno.checks import check_int
+from langmem_agno.cli.output import file_error, memory_dict
+from langmem_agno.record import UserMemory
+from langmem_agno.stores import MemoryStore
+
+EXPORT_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    """What :func:`export_memories` wrote.
+
+    Attributes:
+        exported: How many memories.
+        users: How many users they belong to.
+        path: The file written, ``-`` for stdout, ``None`` for a stream the caller gave.
+    """
+
+    exported: int
+    users: int
+    path: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form ``export --json`` prints: ``{"exported", "users", "path"}``."""
+        return asdict(self)
+
+
+def iter_memories(
+    store: MemoryStore, user_id: str, page_size: int = EXPORT_PAGE_SIZE
+) -> Iterator[UserMemory]:
+    """Yield every memory of one user, oldest first, a page at a time, each id once.
+
+    Pages are read by offset, so a memory changed during the export moves to the
+    end: it is yielded once (at its first sighting), and the export is exact only
+    for memories that are not changing meanwhile.
+    """
+    offset = 0
+    seen: set[str] = set()
+    while True:
+        page = store.list_memories(user_id=user_id, sort="asc", limit=page_size, offset=offset)
+        for memory in page.items:
+            if memory.memory_id not in seen:
+                seen.add(memory.memory_id)
+                yield memory
+        if len(page.items) < page_size:
+            return
+        offset += page_size
+
+
+def export_memories(
+    store: MemoryStore,
+    destination: str | os.PathLike[str] | IO[str],
+    *,
+    user_id: str | None = None,
+    page_size: int = EXPORT_PAGE_SIZE,
+    progress: bool = False,
+) -> ExportSummary:
+    """Write memories as JSON Lines: every user's, or one user's, each user's oldest first.
+
+    Args:
+        store: The store to read.
+        destination: A file path, replaced only once everything is written (created
+            readable by its owner only: memories are personal data); ``"-"`` for
+            stdout; or an open text stream, written to and left open.
+        user_id: Only this user's memories; every user's when ``None``.
+        page_size: Memories read per query.
+        progress: Draw a progress bar on stderr.
+
+    Returns:
+        How many memories of how many users were written, and where.
+
+    Raises:
+        CliError: If the file cannot be written.
+        ConfigurationError: If ``page_size`` is not a positive integer.
+    """
+    check_int("page_size", page_size)
+    # The whole user list is read once, up front: paging through users sorted
+    # by last activity would skip or repeat users whose memories change meanwhile.
+    users, _ = store.user_stats(user_id=user_id)
+    expected = sum(s.total_memories for s in users)
+    if isinstance(destination, str | os.PathLike):
+        path: str | None = os.fspath(destination)
+        sink: contextlib.AbstractContextManager[IO[str]] = _AtomicOutput(os.fspath(destination))
+    else:
+        path, sink = None, contextlib.nullcontext(destination)
+    bar = tqdm(total=expected, unit="mem", desc="exporting", file=sys.stderr, disable=not progress)
+    written = 0
+    with bar, sink as stream:
+        for stats in users:
+            for memory in iter_memories(store, stats.user_id, page_size):
+                stream.write(json.dumps(memory_dict(memory), ensure_ascii=False) + "\n")
+                written += 1
+                bar.update()
+    return ExportSummary(exported=written, users=len(users), path=path)
+
+
+class _AtomicOutput:
+    """A text sink that replaces ``path`` only once everything is written (``-`` is stdout).
+
+    The file is created readable by its owner only (``mkstemp``): memories are personal data.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._tmp: IO[str] | None = None
+        self._tmp_path = ""
+
+    def __enter__(self) -> IO[str]:
+        if self.path == "-":
+            return sys.stdout
+        target = Path(self.path)
+        try:
+            fd, self._tmp_path = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or ".")
+        except OSError as exc:
+            raise file_error("write", self.path, exc) from exc
+        self._tmp = os.fdopen(fd, "w", encoding="utf-8")
+        return self._tmp
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if self._tmp is None:
+            return
+        self._tmp.close()
+        if exc_type is None:
+            os.replace(self._tmp_path, self.path)
+        else:
+            os.unlink(self._tmp_path)

@@ -8,10 +8,17 @@ a model works across the library. A provider whose package is not installed is o
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from langchain_core.embeddings import Embeddings
 from langchain_core.language_models import BaseChatModel
 
 from langmem_agno.errors import ConfigurationError
+
+__all__ = ["chat_model", "embeddings_model"]
+
+T = TypeVar("T")
 
 
 def chat_model(model: BaseChatModel | str, *, option: str = "model") -> BaseChatModel:
@@ -30,20 +37,11 @@ def chat_model(model: BaseChatModel | str, *, option: str = "model") -> BaseChat
     """
     if isinstance(model, BaseChatModel):
         return model
-    if not isinstance(model, str):
-        raise ConfigurationError(
-            f"{option} must be a chat model or a model id string, got {type(model).__name__} {model!r:.80}"
-        )
     # Imported here, not at module level: `langchain` loads its agent machinery, which
     # the command line and the stores never need.
     from langchain.chat_models import init_chat_model
 
-    try:
-        return init_chat_model(model)
-    except ImportError as exc:
-        raise _missing_provider(option, model, exc) from exc
-    except ValueError as exc:
-        raise ConfigurationError(f"cannot use {option}={model!r}: {_one_line(exc)}") from exc
+    return _from_id(model, init_chat_model, option, "a chat model")
 
 
 def embeddings_model(embeddings: Embeddings | str, *, option: str = "embeddings") -> Embeddings:
@@ -62,19 +60,22 @@ def embeddings_model(embeddings: Embeddings | str, *, option: str = "embeddings"
     """
     if isinstance(embeddings, Embeddings):
         return embeddings
-    if not isinstance(embeddings, str):
-        raise ConfigurationError(
-            f"{option} must be an Embeddings model or a model id string, "
-            f"got {type(embeddings).__name__} {embeddings!r:.80}"
-        )
     from langchain.embeddings import init_embeddings
 
+    return _from_id(embeddings, init_embeddings, option, "an Embeddings model")
+
+
+def _from_id(model: object, factory: Callable[[str], T], option: str, kind: str) -> T:
+    if not isinstance(model, str):
+        raise ConfigurationError(
+            f"{option} must be {kind} or a model id string, got {type(model).__name__} {model!r:.80}"
+        )
     try:
-        return init_embeddings(embeddings)
+        return factory(model)
     except ImportError as exc:
-        raise _missing_provider(option, embeddings, exc) from exc
+        raise _missing_provider(option, model, exc) from exc
     except ValueError as exc:
-        raise ConfigurationError(f"cannot use {option}={embeddings!r}: {_one_line(exc)}") from exc
+        raise ConfigurationError(f"cannot use {option}={model!r}: {_one_line(exc)}") from exc
 
 
 def _missing_provider(option: str, model: str, exc: ImportError) -> ConfigurationError:

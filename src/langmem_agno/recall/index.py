@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Sequence
-from typing import Any
 
 from langmem_agno.recall.dense import StoredVector, Vector
 from langmem_agno.recall.lexical import rank_in_process
@@ -48,24 +47,12 @@ class RecallIndex:
     # ------------------------------------------------------------ candidates
     def candidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
         """Return the user's memories matching ``flt``, newest first, and whether that is all of them."""
-        page = self.store.list_memories(
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=self.candidate_limit,
-        )
+        page = self.store.list_memories(**flt.as_kwargs(), limit=self.candidate_limit)
         return page.items, page.total <= len(page.items)
 
     async def acandidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
         """Async twin of :meth:`candidates`."""
-        page = await self.store.alist_memories(
-            user_id=flt.user_id,
-            agent_id=flt.agent_id,
-            team_id=flt.team_id,
-            topics=flt.topics,
-            limit=self.candidate_limit,
-        )
+        page = await self.store.alist_memories(**flt.as_kwargs(), limit=self.candidate_limit)
         return page.items, page.total <= len(page.items)
 
     def word_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
@@ -78,7 +65,7 @@ class RecallIndex:
         prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
         if not prefixes:
             return []
-        hits = self.store.search(prefixes, **_search_scope(flt), limit=self.candidate_limit)
+        hits = self.store.search(prefixes, **flt.as_kwargs(), limit=self.candidate_limit)
         return [h.memory for h in hits]
 
     async def aword_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
@@ -86,7 +73,7 @@ class RecallIndex:
         prefixes = " ".join(stem_prefix(t) for t in content_terms(query))
         if not prefixes:
             return []
-        hits = await self.store.asearch(prefixes, **_search_scope(flt), limit=self.candidate_limit)
+        hits = await self.store.asearch(prefixes, **flt.as_kwargs(), limit=self.candidate_limit)
         return [h.memory for h in hits]
 
     # ------------------------------------------------------------ lexical
@@ -108,12 +95,12 @@ class RecallIndex:
         The default is the store's own word search (run in the server on MongoDB);
         SQLite overrides it with its full-text index.
         """
-        hits = self.store.search(query, **_search_scope(flt), limit=limit)
+        hits = self.store.search(query, **flt.as_kwargs(), limit=limit)
         return [h.memory for h in hits]
 
     async def arelated(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
         """Async twin of :meth:`related`."""
-        hits = await self.store.asearch(query, **_search_scope(flt), limit=limit)
+        hits = await self.store.asearch(query, **flt.as_kwargs(), limit=limit)
         return [h.memory for h in hits]
 
     # ------------------------------------------------------------ vectors
@@ -158,8 +145,3 @@ class RecallIndex:
     ) -> list[ScoredMemory] | None:
         """Async twin of :meth:`server_dense`."""
         return None
-
-
-def _search_scope(flt: MemoryFilter) -> dict[str, Any]:
-    """The keyword arguments that restrict a store search to ``flt``."""
-    return {"user_id": flt.user_id, "agent_id": flt.agent_id, "team_id": flt.team_id, "topics": flt.topics}

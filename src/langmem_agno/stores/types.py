@@ -38,6 +38,15 @@ class MemoryFilter:
     team_id: str | None = None
     topics: tuple[str, ...] | None = None
 
+    def as_kwargs(self) -> dict[str, Any]:
+        """The filter as the ``user_id=, agent_id=, team_id=, topics=`` keywords of the store's reads."""
+        return {
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "team_id": self.team_id,
+            "topics": self.topics,
+        }
+
 
 @dataclass(frozen=True)
 class MemoryPage:

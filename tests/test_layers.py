@@ -74,7 +74,8 @@ def _top_level_imports(tree: ast.Module) -> list[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("langmem_agno"):
             found.append(node.module.removeprefix("langmem_agno").lstrip("."))
         elif isinstance(node, ast.Import):
-            found += [a.name.removeprefix("langmem_agno.") for a in node.names if a.name.startswith("langmem_agno")]
+            ours = [a.name for a in node.names if a.name.startswith("langmem_agno")]
+            found += [name.removeprefix("langmem_agno").lstrip(".") for name in ours]
     return found
 
 
@@ -87,7 +88,10 @@ def test_no_langmem_import_inside_a_function() -> None:
             for node in ast.walk(func):
                 if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("langmem_agno"):
                     hidden.append(f"{name}: {node.module}")
-                if isinstance(node, ast.Import) and any(a.name.startswith("langmem_agno") for a in node.names):
+                ours = isinstance(node, ast.Import) and any(
+                    a.name.startswith("langmem_agno") for a in node.names
+                )
+                if ours:
                     hidden.append(f"{name}: import")
     assert hidden == []
 

@@ -12,12 +12,13 @@ import logging
 import time
 import unicodedata
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from langmem_agno.checks import MAX_ID_CHARS, check_id
 from langmem_agno.errors import InvalidMemoryError
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,9 @@ DEFAULT_MAX_MEMORY_CHARS = 2_000
 MAX_TOPIC_CHARS = 64
 #: Maximum number of topics on one memory.
 MAX_TOPICS = 20
+#: Most raw tags looked at before any cleaning: duplicates and blanks are forgiven up to this
+#: many, and a longer list is refused before any work, so a 20,000-tag call costs nothing.
+MAX_RAW_TOPICS = 5 * MAX_TOPICS
 
 #: The ten fields of a memory, in the order Agno declares its columns.
 MEMORY_FIELDS: tuple[str, ...] = (
@@ -55,6 +59,48 @@ def new_memory_id() -> str:
     return str(uuid.uuid4())
 
 
+def check_unicode(name: str, value: str) -> str:
+    r"""Refuse a string holding a lone UTF-16 surrogate, naming ``name`` and the position.
+
+    A model's broken emoji escape (``"\ud83d"`` alone) decodes to such a character;
+    no database driver can encode it, so it is refused here with our own error
+    instead of a ``UnicodeEncodeError`` from deep inside a write.
+
+    Args:
+        name: What the string is ("memory text", "topics[2]", "memory_id"), for the message.
+        value: The string.
+
+    Returns:
+        The string, unchanged.
+
+    Raises:
+        InvalidMemoryError: Naming ``name``, the position and the code point.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidMemoryError(
+            f"{name} holds a lone UTF-16 surrogate U+{ord(value[exc.start]):04X} at position {exc.start}, "
+            "which is not valid Unicode text (a broken emoji escape?)"
+        ) from None
+    return value
+
+
+def check_record_ids(memory: UserMemory) -> None:
+    """Check every id on a :class:`UserMemory` like an argument: non-blank, 200 characters at most, text.
+
+    Reading is tolerant (Agno stores ids of any length), so a record built in code or read
+    from a file is checked with this before it is written.
+
+    Raises:
+        InvalidMemoryError: Naming the first id that is not valid.
+    """
+    for name in ("memory_id", "user_id", "agent_id", "team_id"):
+        value = getattr(memory, name)
+        if value is not None:
+            check_unicode(name, check_id(name, value))
+
+
 def normalize_topics(topics: Sequence[str] | None, *, strict: bool = True) -> list[str] | None:
     """Normalise topic tags: stripped, lowercase, single-spaced, unique, in order.
 
@@ -77,17 +123,29 @@ def normalize_topics(topics: Sequence[str] | None, *, strict: bool = True) -> li
         if not strict:
             logger.warning("ignoring topics that are not a list: %r", topics)
             return None
-        raise InvalidMemoryError(f"topics must be a list of strings, got {topics!r}")
+        raise InvalidMemoryError(f"topics must be a list of strings, got {topics!r:.80}")
+    # The count first, before any per-tag work: the cost of a refusal must not grow with the list.
+    if strict and len(topics) > MAX_RAW_TOPICS:
+        raise InvalidMemoryError(f"{len(topics)} topics given; the limit is {MAX_TOPICS}")
     cleaned: list[str] = []
-    for raw in topics:
+    seen: set[str] = set()
+    for position, raw in enumerate(topics):
         if not isinstance(raw, str):
             if not strict:
                 logger.warning("ignoring a topic that is not a string: %r", raw)
                 continue
-            raise InvalidMemoryError(f"topic must be a string, got {raw!r}")
-        tag = " ".join(unicodedata.normalize("NFC", raw).split()).lower()
-        if not tag or tag in cleaned:
+            raise InvalidMemoryError(f"topic must be a string, got {raw!r:.80}")
+        try:
+            check_unicode(f"topics[{position}]", raw)
+        except InvalidMemoryError:
+            if strict:
+                raise
+            logger.warning("ignoring topics[%d], which is not valid Unicode text", position)
             continue
+        tag = " ".join(unicodedata.normalize("NFC", raw).split()).lower()
+        if not tag or tag in seen:
+            continue
+        seen.add(tag)
         if strict and len(tag) > MAX_TOPIC_CHARS:
             raise InvalidMemoryError(
                 f"topic {tag[:40]!r}... is {len(tag)} characters; the limit is {MAX_TOPIC_CHARS}"
@@ -113,6 +171,7 @@ def check_memory_text(text: object, max_chars: int | None = DEFAULT_MAX_MEMORY_C
     """
     if not isinstance(text, str):
         raise InvalidMemoryError(f"memory text must be a string, got {type(text).__name__} {text!r:.80}")
+    check_unicode("memory text", text)
     stripped = text.strip()
     if not stripped:
         raise InvalidMemoryError(f"memory text is empty: {text!r:.80}")
@@ -233,7 +292,7 @@ class UserMemory(BaseModel):
         data = {name: doc.get(name) for name in MEMORY_FIELDS}
         if data["created_at"] is None:
             data["created_at"] = data["updated_at"] if data["updated_at"] is not None else 0
-        return _validated(data, where=f"document {doc.get('memory_id')!r}")
+        return _validated(data, where=f"document {doc.get('memory_id')!r:.80}")
 
     # ------------------------------------------------------------------ SQLite
     def to_row(self) -> dict[str, Any]:
@@ -260,21 +319,117 @@ class UserMemory(BaseModel):
         Raises:
             InvalidMemoryError: If the row lacks a usable ``memory_id`` or ``memory``.
         """
-        data = {name: row[name] if name in row.keys() else None for name in MEMORY_FIELDS}  # noqa: SIM118 - sqlite3.Row has keys() but no __contains__ by name
-        decoded = _json_or_text(data["memory"])
-        # A hand-written plain-text row such as 42 or true parses as JSON but is
-        # still the memory's text, so only a decoded string replaces the raw value.
-        if isinstance(decoded, str):
-            data["memory"] = decoded
-        if isinstance(data["topics"], str):
-            data["topics"] = _json_or_text(data["topics"])
+        data = decode_row(row)
         if data["created_at"] is None:
             data["created_at"] = data["updated_at"] if data["updated_at"] is not None else 0
-        return _validated(data, where=f"row {data['memory_id']!r}")
+        return _validated(data, where=f"row {data['memory_id']!r:.80}")
 
     def for_agno(self) -> dict[str, Any]:
         """Return keyword arguments for ``agno.db.schemas.memory.UserMemory(**...)``."""
         return self.to_document()
+
+
+def decode_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The ten fields of a SQLite row, its JSON columns decoded as Agno's ``SqliteDb`` encodes them.
+
+    The result has the shape of a MongoDB document, so both backends' raw rows read the same way.
+    """
+    data = {name: row[name] if name in row.keys() else None for name in MEMORY_FIELDS}  # noqa: SIM118 - sqlite3.Row has keys() but no __contains__ by name
+    decoded = _json_or_text(data["memory"])
+    # A hand-written plain-text row such as 42 or true parses as JSON but is
+    # still the memory's text, so only a decoded string replaces the raw value.
+    if isinstance(decoded, str):
+        data["memory"] = decoded
+    if isinstance(data["topics"], str):
+        data["topics"] = _json_or_text(data["topics"])
+    return data
+
+
+RowReader = Callable[[Mapping[str, Any]], "UserMemory"]
+
+
+def read_all(rows: Iterable[Mapping[str, Any]], build: RowReader) -> list[UserMemory]:
+    """Build a memory from each stored row, skipping (with one warning each) the rows that cannot be read.
+
+    Agno writes rows our checks refuse (an empty text, a 250-character id, a field
+    of the wrong type): one such row must not hide all of its user's other memories.
+    ``langmem-agno doctor`` lists and repairs the rows skipped here.
+
+    Args:
+        rows: Stored rows or documents.
+        build: :meth:`UserMemory.from_row` or :meth:`UserMemory.from_document`.
+
+    Returns:
+        The readable memories, in the rows' order.
+    """
+    memories: list[UserMemory] = []
+    for row in rows:
+        try:
+            memories.append(build(row))
+        except InvalidMemoryError as exc:
+            logger.warning("skipping an unreadable memory (run `langmem-agno doctor` to repair it): %s", exc)
+    return memories
+
+
+def unreadable_reason(data: Mapping[str, Any], build: RowReader) -> str | None:
+    """Why a stored row cannot be read (the error's message), or ``None`` if it reads."""
+    try:
+        build(data)
+    except InvalidMemoryError as exc:
+        return str(exc)
+    return None
+
+
+def repair_record(data: Mapping[str, Any]) -> UserMemory | None:
+    """A readable record with what can be kept of an unreadable stored row, or ``None`` if it holds no text.
+
+    The text is kept as stored (only stripped); an id outside the limits gets a fresh
+    ``memory_id``; an agent or team id out of limits, a field of the wrong type and
+    tags beyond the limits are dropped; a timestamp that cannot be read becomes now.
+
+    Args:
+        data: The row's ten fields, as :func:`decode_row` or a MongoDB document gives them.
+
+    Returns:
+        The repaired record, or ``None`` when the row has no usable text (nothing to keep).
+    """
+    text = data.get("memory")
+    if not isinstance(text, str) or not text.strip():
+        return None
+
+    def valid_id(value: object) -> str | None:
+        try:
+            return check_unicode("id", check_id("id", value))
+        except InvalidMemoryError:
+            return None
+
+    def optional_text(value: object) -> str | None:
+        return value if isinstance(value, str) else None
+
+    def epoch(value: object) -> int | None:
+        try:
+            return _to_epoch_s(value)
+        except InvalidMemoryError:
+            return None
+
+    topics = normalize_topics(data.get("topics"), strict=False)
+    if topics is not None:
+        topics = [t for t in topics if len(t) <= MAX_TOPIC_CHARS][:MAX_TOPICS]
+    created = epoch(data.get("created_at"))
+    updated = epoch(data.get("updated_at"))
+    now = now_epoch_s()
+    return UserMemory(
+        memory_id=valid_id(data.get("memory_id")) or new_memory_id(),
+        memory=text.strip(),
+        topics=topics,
+        input=optional_text(data.get("input")),
+        user_id=optional_text(data.get("user_id")),
+        agent_id=valid_id(data.get("agent_id")),
+        team_id=valid_id(data.get("team_id")),
+        feedback=optional_text(data.get("feedback")),
+        created_at=created if created is not None else (updated if updated is not None else now),
+        updated_at=updated if updated is not None else now,
+    )
 
 
 def _json_or_text(value: Any) -> Any:
@@ -288,7 +443,16 @@ def _json_or_text(value: Any) -> Any:
 
 
 def _validated(data: dict[str, Any], *, where: str) -> UserMemory:
+    memory_id = data["memory_id"]
+    # An id outside the limits every write applies could be listed but never named in a
+    # later call (get, update, delete), so such a row is out of limits, as unreadable.
+    if isinstance(memory_id, str) and (not memory_id.strip() or len(memory_id) > MAX_ID_CHARS):
+        raise InvalidMemoryError(
+            f"cannot read {where}: memory_id is {len(memory_id)} characters, blank or over {MAX_ID_CHARS}"
+        )
     try:
         return UserMemory.model_validate(data, context={"read": True})
     except ValidationError as exc:
-        raise InvalidMemoryError(f"cannot read {where}: {exc.errors()[0]['msg']}") from exc
+        err = exc.errors()[0]
+        field_name = ".".join(str(part) for part in err["loc"])
+        raise InvalidMemoryError(f"cannot read {where}: {field_name}: {err['msg']}") from exc

@@ -26,6 +26,7 @@ from langmem_agno.cli.commands import (
     cmd_topics,
     cmd_update,
 )
+from langmem_agno.cli.doctor import cmd_doctor
 from langmem_agno.cli.jsonl_import import DEFAULT_IMPORT_BATCH
 from langmem_agno.cli.output import (
     EXIT_FAILED,
@@ -202,6 +203,23 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("export", "write memories as JSON Lines", cmd_export)
     p.add_argument("path", metavar="OUT.jsonl", help="output file, or - for stdout")
     _user(p, required=False, help="only this user's memories (default: every user)")
+    p.add_argument(
+        "--include-orphans",
+        action="store_true",
+        help="also write the memories that have no user_id (only with every user's export)",
+    )
+
+    p = command(
+        "doctor",
+        "list the stored memories that cannot be read (another writer's), and repair them",
+        cmd_doctor,
+    )
+    _user(p, required=False, help="only this user (default: every user)")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="repair them: rewrite what can be kept (a new id for one out of limits); delete empty ones",
+    )
 
     p = command(
         "import",

@@ -16,6 +16,7 @@ from langmem_agno.cli.jsonl_import import import_memories
 from langmem_agno.cli.output import (
     CliError,
     Output,
+    count_of,
     memories_text,
     memory_dict,
     memory_rows,
@@ -62,9 +63,24 @@ def cmd_show(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     """Show every field of one memory."""
     memory = store.get(args.memory_id, user_id=args.user)
     if memory is None:
-        raise MemoryNotFoundError(args.memory_id, args.user)
+        # A row reads skip is still this user's: show it as stored, with why it cannot be read.
+        rows = store.unreadable_rows(user_id=args.user, memory_ids=[args.memory_id])
+        if not rows:
+            raise MemoryNotFoundError(args.memory_id, args.user)
+        if out.as_json:
+            out.json({"unreadable": rows[0].reason, "row": {k: _jsonable(v) for k, v in rows[0].row.items()}})
+            return 0
+        out.write(f"{'unreadable:':<12} {rows[0].reason}")
+        for key, value in rows[0].row.items():
+            out.write(f"{key + ':':<12} {value!r}")
+        out.note("`doctor --fix --user U` repairs it; `delete ID --user U` deletes it")
+        return 0
     _print_memory(memory, out)
     return 0
+
+
+def _jsonable(value: Any) -> Any:
+    return value if value is None or isinstance(value, (str, int, float, bool, list)) else repr(value)
 
 
 def _print_memory(memory: UserMemory, out: Output) -> None:
@@ -213,13 +229,29 @@ def _stats_dict(stats: UserStats) -> dict[str, Any]:
 
 def cmd_export(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     """Write memories as JSON Lines to a file (atomically) or to stdout (``-``)."""
-    summary = export_memories(store, args.path, user_id=args.user, progress=out.progress)
+    if args.include_orphans and args.user is not None:
+        raise CliError("--include-orphans exports the memories with no user: it cannot go with --user")
+    summary = export_memories(
+        store, args.path, user_id=args.user, progress=out.progress, include_orphans=args.include_orphans
+    )
     to_stdout = args.path == "-"
     if out.as_json and not to_stdout:
         out.json(summary.as_dict())
     else:
         where = "stdout" if to_stdout else args.path
         out.note(f"exported {memories_text(summary.exported)} of {users_text(summary.users)} to {where}")
+    if summary.orphans and not args.include_orphans:
+        out.note(
+            f"{count_of(summary.orphans, 'memory has', 'memories have')} no user_id and "
+            f"{'was' if summary.orphans == 1 else 'were'} not exported: add --include-orphans"
+        )
+    elif summary.orphans:
+        out.note(f"{count_of(summary.orphans, 'memory', 'memories')} with no user_id included")
+    if summary.unreadable:
+        out.note(
+            f"{count_of(summary.unreadable, 'unreadable memory was', 'unreadable memories were')} "
+            "skipped: `langmem-agno doctor` lists and repairs them"
+        )
     return 0
 
 

@@ -22,7 +22,7 @@ DEFAULT_DATABASE = "agno"
 DEFAULT_MONGO_TIMEOUT_MS = 3_000
 _MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
 #: The commands that only read: on a SQLite path with no database they fail instead of creating one.
-READ_ONLY_COMMANDS = frozenset({"list", "show", "search", "topics", "stats", "export"})
+READ_ONLY_COMMANDS = frozenset({"list", "show", "search", "topics", "stats", "export", "doctor"})
 
 
 def is_mongo_uri(db: str) -> bool:

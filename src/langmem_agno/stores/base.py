@@ -12,17 +12,20 @@ another user is indistinguishable from one that does not exist.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from langmem_agno.checks import check_id
-from langmem_agno.errors import MemoryNotFoundError
+from langmem_agno.errors import MemoryNotFoundError, StoreUnavailableError
 from langmem_agno.record import (
     DEFAULT_MAX_MEMORY_CHARS,
     UserMemory,
     check_memory_text,
     now_epoch_s,
+    repair_record,
+    unreadable_reason,
 )
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.primitives import StorePrimitives
@@ -41,10 +44,12 @@ from langmem_agno.stores.types import (
     MemoryUpdate,
     ScoredMemory,
     SortOrder,
+    StoredRow,
     UserStats,
 )
 from langmem_agno.stores.validation import (
     check_limit,
+    check_lookup_id,
     check_sort,
     id_list,
     new_record,
@@ -68,6 +73,7 @@ __all__ = [
     "MemoryUpdate",
     "ScoredMemory",
     "SortOrder",
+    "StoredRow",
     "UserStats",
     "now_epoch_s",
     "query_terms",
@@ -236,7 +242,7 @@ class MemoryStore(StorePrimitives):
 
         With ``agent_id`` / ``team_id``, a memory another agent or team wrote is ``None`` too.
         """
-        check_id("memory_id", memory_id)
+        check_lookup_id(memory_id)
         items, _ = self._find(
             scope_filter(user_id, agent_id, team_id),
             ids=[memory_id],
@@ -320,7 +326,7 @@ class MemoryStore(StorePrimitives):
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> bool:
         """Delete one memory; return whether this user (and this agent or team, when given) had it."""
-        check_id("memory_id", memory_id)
+        check_lookup_id(memory_id)
         return self._delete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
 
     def delete_many(
@@ -392,6 +398,66 @@ class MemoryStore(StorePrimitives):
             return []
         return self._search(scope_filter(user_id, agent_id, team_id, topics), terms, limit)
 
+    def inspect_rows(
+        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
+    ) -> list[StoredRow]:
+        """The stored rows of one user as stored, each with why reads skip it, if they do.
+
+        What ``langmem-agno doctor`` and ``export`` use to see every row, those the scoped
+        reads cannot (out of limits, unreadable, with no user) included.
+
+        Args:
+            user_id: The owner, any stored text (even one outside the write limits); ``None`` for
+                the rows that have no user (``user_id`` missing or not text).
+            memory_ids: Only these ids (any stored id, even one outside the write limits).
+
+        Returns:
+            The rows, in storage order.
+        """
+        if user_id is not None:
+            check_lookup_id(user_id, name="user_id")
+        ids = None if memory_ids is None else id_list(memory_ids)
+        return [
+            StoredRow(
+                row.get("memory_id"),
+                row.get("user_id"),
+                unreadable_reason(row, UserMemory.from_document),
+                row,
+            )
+            for row in self._raw(user_id, ids)
+        ]
+
+    def unreadable_rows(
+        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
+    ) -> list[StoredRow]:
+        """The rows of :meth:`inspect_rows` that reads skip (``reason`` is set on each)."""
+        return [r for r in self.inspect_rows(user_id=user_id, memory_ids=memory_ids) if r.reason is not None]
+
+    def repair(self, memory_id: str, *, user_id: str) -> UserMemory | None:
+        """Repair one unreadable row of ``user_id``: rewrite it readable, or delete it if it holds no text.
+
+        What is kept and what is dropped is :func:`~langmem_agno.record.repair_record`'s rule;
+        an id out of limits gets a fresh one (the new id is on the returned memory). The old
+        row is deleted and the repaired one inserted as two writes.
+
+        Returns:
+            The repaired memory as stored, or ``None`` when the row was deleted.
+
+        Raises:
+            MemoryNotFoundError: If this user has no unreadable row with this id.
+        """
+        check_id("user_id", user_id)
+        found = self.unreadable_rows(user_id=user_id, memory_ids=[check_lookup_id(memory_id)])
+        if not found:
+            raise MemoryNotFoundError(memory_id, user_id)
+        repaired = repair_record(found[0].row)
+        self._delete(MemoryFilter(user_id), [memory_id])
+        return None if repaired is None else self._insert([repaired])[0]
+
+    def _raw(self, user_id: str | None, ids: Sequence[str] | None) -> list[dict[str, Any]]:
+        """The stored rows of ``user_id`` (``None``: rows with no user) as ten-field dicts, unchecked."""
+        raise StoreUnavailableError(f"{type(self).__name__} cannot list its stored rows")
+
     # ------------------------------------------------------------ async API
     async def aadd(
         self,
@@ -440,7 +506,7 @@ class MemoryStore(StorePrimitives):
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> UserMemory | None:
         """Async twin of :meth:`get`."""
-        check_id("memory_id", memory_id)
+        check_lookup_id(memory_id)
         items, _ = await self._afind(
             scope_filter(user_id, agent_id, team_id),
             ids=[memory_id],
@@ -498,7 +564,7 @@ class MemoryStore(StorePrimitives):
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> bool:
         """Async twin of :meth:`delete`."""
-        check_id("memory_id", memory_id)
+        check_lookup_id(memory_id)
         return await self._adelete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
 
     async def adelete_many(
@@ -516,6 +582,22 @@ class MemoryStore(StorePrimitives):
     async def aclear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Async twin of :meth:`clear`."""
         return await self._adelete(scope_filter(user_id, agent_id, team_id), None)
+
+    async def ainspect_rows(
+        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
+    ) -> list[StoredRow]:
+        """Async twin of :meth:`inspect_rows`."""
+        return await asyncio.to_thread(self.inspect_rows, user_id=user_id, memory_ids=memory_ids)
+
+    async def aunreadable_rows(
+        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
+    ) -> list[StoredRow]:
+        """Async twin of :meth:`unreadable_rows`."""
+        return await asyncio.to_thread(self.unreadable_rows, user_id=user_id, memory_ids=memory_ids)
+
+    async def arepair(self, memory_id: str, *, user_id: str) -> UserMemory | None:
+        """Async twin of :meth:`repair`."""
+        return await asyncio.to_thread(self.repair, memory_id, user_id=user_id)
 
     async def alist_topics(
         self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None

@@ -51,6 +51,7 @@ from langmem_agno.stores.mongo_plans import (
     _insert_plan,
     _Op,
     _Plan,
+    _raw_plan,
     _runs_transactions,
     _search_plan,
     _stats_plan,
@@ -461,6 +462,9 @@ class MongoMemoryStore(MemoryStore):
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         return self._run(_search_plan(flt, terms, limit))
+
+    def _raw(self, user_id: str | None, ids: Sequence[str] | None) -> list[dict[str, Any]]:
+        return self._run(_raw_plan(user_id, ids))
 
     async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         return await self._arun(_search_plan(flt, terms, limit))

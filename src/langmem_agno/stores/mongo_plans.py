@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
 
 from langmem_agno.errors import InvalidMemoryError
-from langmem_agno.record import MEMORY_FIELDS, UserMemory
+from langmem_agno.record import MEMORY_FIELDS, UserMemory, read_all, unreadable_reason
 from langmem_agno.stores.search import SEARCH_SCAN_LIMIT, rank_by_terms
 from langmem_agno.stores.types import (
     ChangeRequest,
@@ -26,6 +26,7 @@ from langmem_agno.stores.types import (
     SortOrder,
     UserStats,
 )
+from langmem_agno.stores.validation import stored_or_unreadable
 
 T = TypeVar("T")
 PROJECTION = {"_id": 0, **{f: 1 for f in MEMORY_FIELDS}}
@@ -139,7 +140,13 @@ def filter_document(
 
 
 def _read(docs: Sequence[dict[str, Any]]) -> list[UserMemory]:
-    return [UserMemory.from_document(d) for d in docs]
+    return read_all(docs, UserMemory.from_document)
+
+
+def _pinned_created_at(before: dict[str, Any]) -> int | None:
+    """The ``created_at`` readers saw for a document stored without one, or ``None`` if it cannot be read."""
+    memory = _read([before])
+    return memory[0].created_at if memory else None
 
 
 # ---------------------------------------------------------------- plans
@@ -172,7 +179,7 @@ def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
     yield _BulkWrite(_upserts(records, user_id))
     docs = yield _Find({"memory_id": {"$in": ids}, "user_id": user_id})
     stored = {m.memory_id: m for m in _read(docs)}
-    return [stored[i] for i in ids]
+    return [stored_or_unreadable(stored, i) for i in ids]
 
 
 def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
@@ -199,9 +206,9 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
         if before is None:
             continue
         key = {**scope, "memory_id": memory_id}
-        if before.get("created_at") is None:
+        pinned = _pinned_created_at(before) if before.get("created_at") is None else None
+        if pinned is not None:
             # As in _update_plan: pin the created_at readers saw (Agno's upsert writes none).
-            pinned = UserMemory.from_document(before).created_at
             writes.append(UpdateOne({**key, "created_at": None}, {"$set": {"created_at": pinned}}))
         writes.append(UpdateOne(key, {"$set": changes}))
     deleted = [i for i in request.deletes if i in present]
@@ -212,7 +219,7 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
     docs = (yield _Find({"memory_id": {"$in": wanted}, "user_id": flt.user_id})) if wanted else []
     stored = {m.memory_id: m for m in _read(docs)}
     return ChangeSet(
-        added=[stored[i] for i in add_ids],
+        added=[stored_or_unreadable(stored, i) for i in add_ids],
         # Read back after the write: a memory another writer deleted meanwhile is missing, not updated.
         updated=[stored[i] for i in update_ids if i in present and i in stored],
         deleted=deleted,
@@ -241,13 +248,15 @@ def _update_plan(memory_id: str, user_id: str, changes: dict[str, Any]) -> _Plan
     if before is None:
         return None
     after = {**before, **changes}
-    if before.get("created_at") is None:
+    pinned = _pinned_created_at(before) if before.get("created_at") is None else None
+    if pinned is not None:
         # Agno's single-memory upsert writes no created_at and readers fall back
         # to updated_at, which this update moves: pin the value readers saw so far.
-        pinned = UserMemory.from_document(before).created_at
         yield _FindOneAndSet({**key, "created_at": None}, {"created_at": pinned})
         after["created_at"] = pinned
-    return UserMemory.from_document(after)
+    # An update that leaves the row unreadable (its id is out of limits) finds nothing readable.
+    memory = _read([after])
+    return memory[0] if memory else None
 
 
 def _delete_plan(flt: MemoryFilter, ids: Sequence[str] | None) -> _Plan[int]:
@@ -273,7 +282,26 @@ def _stats_plan(user_id: str | None, limit: int | None, offset: int) -> _Plan[tu
     rows = yield _Aggregate(group + page)
     counted = yield _Aggregate([*group, {"$count": "n"}])
     total = counted[0]["n"] if counted else 0
-    return [UserStats(r["_id"], int(r["total"]), r["last"]) for r in rows], int(total)
+    unreadable: dict[str, int] = {}
+    if rows:
+        # Whether a document reads is the Python reader's decision, so the page's users' documents
+        # are read to count them: an administrator's view, not a hot path.
+        docs = yield _Find({"user_id": {"$in": [r["_id"] for r in rows]}})
+        for doc in docs:
+            if unreadable_reason(doc, UserMemory.from_document) is not None:
+                unreadable[doc["user_id"]] = unreadable.get(doc["user_id"], 0) + 1
+    stats = [UserStats(r["_id"], int(r["total"]), r["last"], unreadable.get(r["_id"], 0)) for r in rows]
+    return stats, int(total)
+
+
+def _raw_plan(user_id: str | None, ids: Sequence[str] | None) -> _Plan[list[dict[str, Any]]]:
+    query: dict[str, Any] = (
+        {"user_id": user_id} if user_id is not None else {"user_id": {"$not": {"$type": "string"}}}
+    )
+    if ids is not None:
+        query["memory_id"] = {"$in": list(ids)}
+    docs = yield _Find(query, [("_id", ASCENDING)])
+    return [{name: d.get(name) for name in MEMORY_FIELDS} for d in docs]
 
 
 def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[list[ScoredMemory]]:

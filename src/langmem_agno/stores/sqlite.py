@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError, StoreUnavailableError
-from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, MEMORY_FIELDS, UserMemory
+from langmem_agno.record import (
+    DEFAULT_MAX_MEMORY_CHARS,
+    MEMORY_FIELDS,
+    UserMemory,
+    decode_row,
+    read_all,
+    unreadable_reason,
+)
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
     SEARCH_SCAN_LIMIT,
@@ -35,6 +42,7 @@ from langmem_agno.stores.base import (
     UserStats,
     rank_by_terms,
 )
+from langmem_agno.stores.validation import stored_or_unreadable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -81,6 +89,12 @@ def _search_text(value: object) -> str | None:
         decoded = value
     text = decoded if isinstance(decoded, str) else json.dumps(decoded, ensure_ascii=False)
     return text.lower()
+
+
+def _unreadable(*values: object) -> int:
+    """SQL function ``lma_unreadable``: 1 for a row (its ten columns) that reading would skip, else 0."""
+    row = dict(zip(MEMORY_FIELDS, values, strict=True))
+    return int(unreadable_reason(row, UserMemory.from_row) is not None)
 
 
 def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
@@ -172,6 +186,7 @@ class SQLiteMemoryStore(MemoryStore):
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
         self._conn.create_function("lma_text", 1, _search_text, deterministic=True)
+        self._conn.create_function("lma_unreadable", len(MEMORY_FIELDS), _unreadable, deterministic=True)
         try:
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if self.path != ":memory:":
@@ -263,7 +278,7 @@ class SQLiteMemoryStore(MemoryStore):
     ) -> list[UserMemory]:
         cols = ", ".join(MEMORY_FIELDS)
         rows = cur.execute(f"SELECT {cols} FROM {self.table} WHERE {where} {tail}", params).fetchall()
-        return [UserMemory.from_row(r) for r in rows]
+        return read_all(rows, UserMemory.from_row)
 
     # ------------------------------------------------------------ primitives
     def _insert_absent(self, cur: sqlite3.Cursor, records: Sequence[UserMemory]) -> None:
@@ -311,7 +326,7 @@ class SQLiteMemoryStore(MemoryStore):
         with self._tx() as cur:
             self._insert_absent(cur, records)
             stored = self._by_id(cur, records[0].user_id or "", ids)
-        return [stored[i] for i in ids]
+        return [stored_or_unreadable(stored, i) for i in ids]
 
     def _apply(self, request: ChangeRequest) -> ChangeSet:
         flt = request.flt
@@ -334,10 +349,10 @@ class SQLiteMemoryStore(MemoryStore):
                 cur.execute(f"DELETE FROM {self.table} WHERE {del_where}", del_params)
             stored = self._by_id(cur, flt.user_id, [*(r.memory_id for r in request.adds), *updated])
         return ChangeSet(
-            added=[stored[r.memory_id] for r in request.adds],
-            updated=[stored[i] for i in updated],
+            added=[stored_or_unreadable(stored, r.memory_id) for r in request.adds],
+            updated=[stored[i] for i in updated if i in stored],
             deleted=deleted,
-            missing_updates=[i for i in update_ids if i not in present],
+            missing_updates=[i for i in update_ids if i not in present or i not in stored],
             missing_deletes=[i for i in request.deletes if i not in present],
         )
 
@@ -361,6 +376,19 @@ class SQLiteMemoryStore(MemoryStore):
             count_sql = f"SELECT COUNT(*) FROM {self.table} WHERE {where}"
             total = cur.execute(count_sql, params).fetchone()[0] if count else 0
         return items, int(total)
+
+    def _raw(self, user_id: str | None, ids: Sequence[str] | None) -> list[dict[str, Any]]:
+        cols = ", ".join(MEMORY_FIELDS)
+        # No user: the rows whose user_id is missing or not text, which no scoped read sees.
+        no_user = "(user_id IS NULL OR typeof(user_id) != 'text')"
+        clauses = ["user_id = ?"] if user_id is not None else [no_user]
+        params: list[Any] = [user_id] if user_id is not None else []
+        if ids is not None:
+            clauses.append(f"memory_id IN ({','.join('?' * len(ids))})")
+            params.extend(ids)
+        sql = f"SELECT {cols} FROM {self.table} WHERE {' AND '.join(clauses)} ORDER BY rowid"
+        with self._read() as cur:
+            return [decode_row(r) for r in cur.execute(sql, params).fetchall()]
 
     def _update(self, memory_id: str, user_id: str, changes: dict[str, Any]) -> UserMemory | None:
         with self._tx() as cur:
@@ -389,15 +417,17 @@ class SQLiteMemoryStore(MemoryStore):
         where = "user_id = ?" if user_id is not None else "user_id IS NOT NULL"
         params: list[Any] = [user_id] if user_id is not None else []
         with self._read() as cur:
+            cols = ", ".join(MEMORY_FIELDS)
             rows = cur.execute(
-                f"SELECT user_id, COUNT(*), MAX(updated_at) FROM {self.table} WHERE {where} "
+                f"SELECT user_id, COUNT(*), MAX(updated_at), SUM(lma_unreadable({cols})) "
+                f"FROM {self.table} WHERE {where} "
                 "GROUP BY user_id ORDER BY MAX(updated_at) DESC, user_id LIMIT ? OFFSET ?",
                 [*params, -1 if limit is None else limit, offset],
             ).fetchall()
             total = cur.execute(
                 f"SELECT COUNT(DISTINCT user_id) FROM {self.table} WHERE {where}", params
             ).fetchone()[0]
-        return [UserStats(r[0], int(r[1]), r[2]) for r in rows], int(total)
+        return [UserStats(r[0], int(r[1]), r[2], int(r[3] or 0)) for r in rows], int(total)
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         where, params = self._where(flt)
@@ -428,5 +458,5 @@ class SQLiteMemoryStore(MemoryStore):
         )
         with self._read() as cur:
             rows = cur.execute(sql, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT]).fetchall()
-        candidates = [UserMemory.from_row(r) for r in rows]
+        candidates = read_all(rows, UserMemory.from_row)
         return rank_by_terms(candidates, terms, limit)

@@ -16,6 +16,7 @@ __all__ = [
     "MemoryUpdate",
     "ScoredMemory",
     "SortOrder",
+    "StoredRow",
     "UserStats",
 ]
 
@@ -79,11 +80,15 @@ class UserStats:
         user_id: The user.
         total_memories: How many memories the user has.
         last_memory_updated_at: Epoch seconds of the user's most recent change.
+        unreadable_memories: How many of ``total_memories`` cannot be read (an empty text, an id
+            out of limits, a field of the wrong type: rows another writer stored). Reads skip
+            them; ``langmem-agno doctor`` lists and repairs them.
     """
 
     user_id: str
     total_memories: int
     last_memory_updated_at: int | None
+    unreadable_memories: int = 0
 
 
 @dataclass(frozen=True)
@@ -159,3 +164,20 @@ class ScoredMemory:
     memory: UserMemory
     score: float
     matched_terms: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class StoredRow:
+    """A row as stored, and why reads skip it, if they do.
+
+    Attributes:
+        memory_id: The stored id, as stored (possibly not text, or out of limits).
+        user_id: The stored owner, as stored.
+        reason: Why reads skip it; ``None`` for a readable row.
+        row: The ten stored fields, JSON columns decoded.
+    """
+
+    memory_id: Any
+    user_id: Any
+    reason: str | None
+    row: dict[str, Any]

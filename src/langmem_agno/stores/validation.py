@@ -12,13 +12,15 @@ from typing import Any
 
 from langmem_agno.checks import check_id, check_ids, check_int
 from langmem_agno.errors import InvalidMemoryError
-from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
+from langmem_agno.record import UserMemory, check_record_ids, check_unicode, normalize_topics, now_epoch_s
 from langmem_agno.stores.types import ChangeRequest, MemoryFilter, MemoryUpdate, SortOrder
 
 __all__ = [
     "TextCheck",
     "check_distinct",
     "check_limit",
+    "check_lookup_id",
+    "check_optional_text",
     "check_sort",
     "id_list",
     "new_record",
@@ -27,7 +29,12 @@ __all__ = [
     "prepare_many",
     "prepare_update",
     "scope_filter",
+    "stored_or_unreadable",
 ]
+
+#: Longest memory id a lookup (get, delete) accepts. Longer than what a write accepts, so a row
+#: another writer stored with a long id (Agno has no limit) can still be shown and deleted by it.
+MAX_LOOKUP_ID_CHARS = 4_096
 
 #: A store's check of memory text: returns the text stripped, or raises.
 TextCheck = Callable[[object], str]
@@ -37,6 +44,44 @@ def check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
     """A call's limit, offset or page: ``None`` (no limit) or an integer of at least ``minimum``."""
     # An argument of one call, not an option: an InvalidMemoryError, not a ConfigurationError.
     return None if value is None else check_int(name, value, minimum=minimum, error=InvalidMemoryError)
+
+
+def check_lookup_id(value: object, *, name: str = "memory_id") -> str:
+    """An id to look up or delete by: any non-empty text up to :data:`MAX_LOOKUP_ID_CHARS`.
+
+    Unlike a write, a lookup accepts ids outside the write limits (blank, over 200 characters),
+    since other writers store them and their rows must stay deletable.
+    """
+    if not isinstance(value, str):
+        raise InvalidMemoryError(f"{name} must be a string, got {type(value).__name__} {value!r:.80}")
+    if not value or len(value) > MAX_LOOKUP_ID_CHARS:
+        raise InvalidMemoryError(
+            f"{name} is {len(value)} characters ({value[:40]!r}); it must be 1 to {MAX_LOOKUP_ID_CHARS}"
+        )
+    return check_unicode(name, value)
+
+
+def check_optional_text(name: str, value: object) -> str | None:
+    """An optional text field (``input``, ``feedback``): ``None`` or valid text."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidMemoryError(f"{name} must be a string, got {type(value).__name__} {value!r:.80}")
+    return check_unicode(name, value)
+
+
+def stored_or_unreadable(stored: dict[str, UserMemory], memory_id: str) -> UserMemory:
+    """The memory written under ``memory_id``, read back; refused if the row there cannot be read.
+
+    An add is insert-if-absent, so adding an id that a row another writer stored already
+    holds returns that row, and an unreadable one must be named, not a ``KeyError``.
+    """
+    if memory_id not in stored:
+        raise InvalidMemoryError(
+            f"memory_id {memory_id!r:.80} is already stored in a row that cannot be read; "
+            "`langmem-agno doctor` shows and repairs it"
+        )
+    return stored[memory_id]
 
 
 def check_distinct(ids: Sequence[str], where: str) -> None:
@@ -66,13 +111,16 @@ def new_record(
     input: str | None,
 ) -> UserMemory:
     """The record to insert for ``memory`` (text or a full :class:`UserMemory`), checked and stamped."""
-    check_id("user_id", user_id)
+    check_unicode("user_id", check_id("user_id", user_id))
     # Checked here, not left to pydantic: model_copy() below does not
     # validate, and a mapping such as {"$ne": None} must never reach a query.
-    check_ids(agent_id=agent_id, team_id=team_id)
-    if input is not None and not isinstance(input, str):
-        raise InvalidMemoryError(f"input must be a string, got {type(input).__name__} {input!r:.80}")
+    check_scope_ids(agent_id, team_id)
+    input = check_optional_text("input", input)
     if isinstance(memory, UserMemory):
+        # A record built in code or read from a file carries ids of its own, checked like arguments.
+        check_record_ids(memory)
+        check_optional_text("input", memory.input)
+        check_optional_text("feedback", memory.feedback)
         if memory.user_id not in (None, user_id):
             raise InvalidMemoryError(
                 f"memory {memory.memory_id!r} belongs to user {memory.user_id!r}, not {user_id!r}"
@@ -163,8 +211,8 @@ def prepare_update(
     feedback: str | None,
 ) -> dict[str, Any]:
     """The fields an update sets (only those given, plus ``updated_at``), checked."""
-    check_id("memory_id", memory_id)
-    check_id("user_id", user_id)
+    check_unicode("memory_id", check_id("memory_id", memory_id))
+    check_unicode("user_id", check_id("user_id", user_id))
     changes: dict[str, Any] = {}
     if memory is not None:
         changes["memory"] = check_text(memory)
@@ -174,7 +222,7 @@ def prepare_update(
         if value is not None:
             if not isinstance(value, str):
                 raise InvalidMemoryError(f"{name} must be a string, got {value!r:.80}")
-            changes[name] = value
+            changes[name] = check_optional_text(name, value)
     changes["updated_at"] = now_epoch_s()
     return changes
 
@@ -186,8 +234,8 @@ def scope_filter(
     topics: Sequence[str] | None = None,
 ) -> MemoryFilter:
     """The filter for one user's memories, optionally of one agent, team and topics."""
-    check_id("user_id", user_id)
-    check_ids(agent_id=agent_id, team_id=team_id)
+    check_unicode("user_id", check_id("user_id", user_id))
+    check_scope_ids(agent_id, team_id)
     norm = normalize_topics(topics)
     return MemoryFilter(user_id, agent_id, team_id, None if norm is None else tuple(norm))
 
@@ -208,4 +256,12 @@ def id_list(memory_ids: Sequence[str]) -> list[str]:
     """A list of memory ids, each checked."""
     if isinstance(memory_ids, (str, bytes)) or not isinstance(memory_ids, Sequence):
         raise InvalidMemoryError(f"memory_ids must be a list of ids, got {memory_ids!r:.80}")
-    return [check_id("memory_id", i) for i in memory_ids]
+    return [check_lookup_id(i) for i in memory_ids]
+
+
+def check_scope_ids(agent_id: object, team_id: object) -> None:
+    """Check the optional agent and team ids of a call (see :func:`~langmem_agno.checks.check_id`)."""
+    check_ids(agent_id=agent_id, team_id=team_id)
+    for name, value in (("agent_id", agent_id), ("team_id", team_id)):
+        if isinstance(value, str):
+            check_unicode(name, value)

@@ -29,6 +29,7 @@ from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
 from langmem_agno.recall.dense import StoredVector, as_vectors, cosine_rank, model_key, text_hash
 from langmem_agno.recall.fusion import fuse
+from langmem_agno.recall.guard import EmbeddingsGuard
 from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
@@ -42,6 +43,8 @@ Ranking = Literal["auto", "lexical", "dense", "hybrid"]
 #: Each ranking contributes this many times ``k`` candidates to the fusion.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
+#: Seconds an embeddings call may take before recall goes on without it.
+DEFAULT_EMBEDDINGS_TIMEOUT = 10.0
 
 
 _Plan = Generator[Call[Any], Any, T]
@@ -74,6 +77,9 @@ class MemoryRetriever(BaseRetriever):
         fill_with_recent: Pad the results up to ``k`` with the newest memories when
             the ranking finds fewer (a greeting shares no words with any memory).
         default_user_id: The user when the run names none.
+        embeddings_timeout: Seconds an embeddings call may take (``None``: no limit). A call that
+            raises or takes longer makes this query rank lexically; one warning is logged per
+            outage, and one line when the model answers again.
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -98,7 +104,9 @@ class MemoryRetriever(BaseRetriever):
     recency_half_life_days: float = Field(default=30.0, gt=0.0)
     fill_with_recent: bool = False
     default_user_id: str | None = None
+    embeddings_timeout: float | None = Field(default=DEFAULT_EMBEDDINGS_TIMEOUT, gt=0.0)
     _index: RecallIndex | None = PrivateAttr(default=None)
+    _guard: EmbeddingsGuard | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         # An init_embeddings id ("openai:text-embedding-3-small") names the model, as elsewhere.
@@ -158,18 +166,22 @@ class MemoryRetriever(BaseRetriever):
         n = k if mode == "lexical" and not self.recency_weight else max(k * CANDIDATE_FACTOR, MIN_CANDIDATES)
         candidates: list[UserMemory] | None = None
         complete = False
+        rankings: list[list[ScoredMemory]] = []
+        dense_failed = False
         if mode != "lexical":
             candidates, complete = yield twin(index.candidates, index.acandidates)(flt)
-        rankings: list[list[ScoredMemory]] = []
-        if mode != "dense":
+            if candidates and query.strip():
+                dense = yield from self._dense_plan(query, flt, candidates, complete, n)
+                # An embeddings outage costs the semantic ranking, never the answer: rank lexically.
+                dense_failed = dense is None
+                rankings.append(dense or [])
+        if mode != "dense" or dense_failed:
             lexical_pool = candidates
             if lexical_pool is None and index.lexical_in_process:
                 # Only memories sharing a word stem with the query can score; the
                 # server finds them, so a user's whole history is not shipped per query.
                 lexical_pool = yield twin(index.word_candidates, index.aword_candidates)(flt, query)
-            rankings.append((yield twin(index.lexical, index.alexical)(flt, query, n, lexical_pool)))
-        if mode != "lexical" and candidates and query.strip():
-            rankings.append((yield from self._dense_plan(query, flt, candidates, complete, n)))
+            rankings.insert(0, (yield twin(index.lexical, index.alexical)(flt, query, n, lexical_pool)))
         hits = fuse(
             rankings,
             limit=k,
@@ -184,12 +196,23 @@ class MemoryRetriever(BaseRetriever):
             hits += [ScoredMemory(m, 0.0) for m in candidates if m.memory_id not in taken][: k - len(hits)]
         return hits
 
+    @property
+    def guard(self) -> EmbeddingsGuard:
+        """The embeddings model behind its time limit and outage log (needs ``embeddings``)."""
+        if self._guard is None:
+            if self.embeddings is None:
+                raise ConfigurationError("this MemoryRetriever has no embeddings model")
+            self._guard = EmbeddingsGuard(
+                self.embeddings, self.embeddings_key or model_key(self.embeddings), self.embeddings_timeout
+            )
+        return self._guard
+
     def _dense_plan(
         self, query: str, flt: MemoryFilter, candidates: list[UserMemory], complete: bool, n: int
-    ) -> _Plan[list[ScoredMemory]]:
-        embeddings, index = self.embeddings, self.index
-        assert embeddings is not None  # checked by mode
-        key = self.embeddings_key or model_key(embeddings)
+    ) -> _Plan[list[ScoredMemory] | None]:
+        """Rank by vectors; ``None`` when the embeddings model failed (the guard has logged it)."""
+        guard, index = self.guard, self.index
+        key = guard.name
         ids = [m.memory_id for m in candidates]
         stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
             flt.user_id, key, ids, complete
@@ -201,18 +224,19 @@ class MemoryRetriever(BaseRetriever):
             if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
         ]
         if stale:
-            raw = yield twin(embeddings.embed_documents, embeddings.aembed_documents)(
-                [m.memory for m in stale]
-            )
+            raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in stale])
+            if raw is None:
+                return None
             fresh = [
                 (m.memory_id, StoredVector(text_hash(m.memory), v))
                 for m, v in zip(stale, as_vectors(raw, len(stale)), strict=True)
             ]
             yield twin(index.save_vectors, index.asave_vectors)(flt.user_id, key, fresh)
             stored.update(fresh)
-        query_vector = as_vectors([(yield twin(embeddings.embed_query, embeddings.aembed_query)(query))], 1)[
-            0
-        ]
+        raw_query = yield twin(guard.embed_query, guard.aembed_query)(query)
+        if raw_query is None:
+            return None
+        query_vector = as_vectors([raw_query], 1)[0]
         server = yield twin(index.server_dense, index.aserver_dense)(flt, query_vector, key, n)
         return server if server is not None else cosine_rank(candidates, stored, query_vector, n)
 

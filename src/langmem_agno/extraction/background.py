@@ -29,10 +29,12 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
 
 from langmem_agno.errors import ConfigurationError
 from langmem_agno.extraction.manager import ExtractionResult, MemoryManager
@@ -40,11 +42,13 @@ from langmem_agno.extraction.queue import SYNC_LANE, Job, JobQueue, Lane, runnin
 from langmem_agno.scope import MemoryScope
 
 __all__ = [
+    "DEFAULT_EXIT_SECONDS",
     "DEFAULT_HISTORY",
     "BackgroundError",
     "BackgroundExtractor",
     "BackgroundFailure",
     "FailureHook",
+    "JobRunner",
 ]
 
 # The name this module logged under before it moved: logging configurations name it.
@@ -53,6 +57,8 @@ logger = logging.getLogger("langmem_agno.background")
 DEFAULT_HISTORY = 100
 #: Called with a failed job's key, scope and messages.
 FailureHook = Callable[[Hashable, MemoryScope, list[BaseMessage]], None]
+#: The most seconds interpreter exit waits for queued extractions, all extractors together.
+DEFAULT_EXIT_SECONDS = 5.0
 # A waiting flush re-checks this often whether a loop it cannot signal started or stopped running.
 _POLL_SECONDS = 0.05
 
@@ -78,6 +84,48 @@ class BackgroundFailure:
 BackgroundError = BackgroundFailure
 
 
+class JobRunner(Protocol):
+    """Runs one queued job: the extraction and whatever bookkeeping goes with it (cursors, leases).
+
+    A runner may set ``job.retry_in`` to have the job run again after that many seconds.
+    """
+
+    def run(self, job: Job) -> ExtractionResult:
+        """Run ``job`` on the calling thread."""
+        ...
+
+    async def arun(self, job: Job) -> ExtractionResult:
+        """Async twin of :meth:`run`."""
+        ...
+
+
+@dataclass(frozen=True)
+class _ManagerRunner:
+    """The plain runner: the job's messages through the manager, nothing else."""
+
+    manager: MemoryManager
+
+    def run(self, job: Job) -> ExtractionResult:
+        scope = job.scope
+        return self.manager.extract(
+            job.messages,
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            team_id=scope.team_id,
+            config=job.config,
+        )
+
+    async def arun(self, job: Job) -> ExtractionResult:
+        scope = job.scope
+        return await self.manager.aextract(
+            job.messages,
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            team_id=scope.team_id,
+            config=job.config,
+        )
+
+
 _LIVE: weakref.WeakSet[BackgroundExtractor] = weakref.WeakSet()
 
 
@@ -95,6 +143,11 @@ class BackgroundExtractor:
         history: How many recent errors and results to keep.
         on_failure: Called with the key, scope and messages of each failed extraction (a model
             or store failure), after it is recorded in :attr:`errors`, so the caller can retry them.
+        runner: Runs each job (the node's runner also claims and releases cursor spans); by
+            default the job's messages go through ``manager``.
+        exit_seconds: The most seconds interpreter exit waits for this extractor's queue (one
+            deadline for every live extractor together); what is not done by then stays
+            unfinished (with durable cursors, its spans are taken over after their lease).
     """
 
     def __init__(
@@ -104,7 +157,11 @@ class BackgroundExtractor:
         debounce_seconds: float = 0.0,
         history: int = DEFAULT_HISTORY,
         on_failure: FailureHook | None = None,
+        runner: JobRunner | None = None,
+        exit_seconds: float = DEFAULT_EXIT_SECONDS,
     ) -> None:
+        if isinstance(exit_seconds, bool) or not isinstance(exit_seconds, (int, float)) or exit_seconds < 0:
+            raise ConfigurationError(f"exit_seconds must be a number >= 0, got {exit_seconds!r}")
         if isinstance(debounce_seconds, bool) or not isinstance(debounce_seconds, (int, float)):
             raise ConfigurationError(f"debounce_seconds must be a number, got {debounce_seconds!r}")
         if debounce_seconds < 0:
@@ -112,12 +169,16 @@ class BackgroundExtractor:
         self.manager = manager
         self.debounce_seconds = float(debounce_seconds)
         self.on_failure = on_failure
+        self.runner: JobRunner = runner or _ManagerRunner(manager)
+        self.exit_seconds = float(exit_seconds)
         self._queue = JobQueue()
         self._errors: deque[BackgroundFailure] = deque(maxlen=history)
         self._results: deque[ExtractionResult] = deque(maxlen=history)
         self._thread: threading.Thread | None = None
         self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._closed = False
+        # Set when exit stops waiting: the exit drainer takes no further job.
+        self._abandoned = False
         _LIVE.add(self)
 
     @property
@@ -142,10 +203,25 @@ class BackgroundExtractor:
         return self._closed
 
     # ------------------------------------------------------------ sync side
-    def submit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
+    def submit(
+        self,
+        key: Hashable,
+        scope: MemoryScope,
+        messages: list[BaseMessage],
+        *,
+        spans: Sequence[str] = (),
+        config: RunnableConfig | None = None,
+    ) -> None:
         """Queue an extraction for the worker thread and return at once.
 
         Jobs left behind by closed event loops are queued for the worker too.
+
+        Args:
+            key: The conversation (jobs of one key run in order).
+            scope: Whose memories.
+            messages: The messages to extract from.
+            spans: The cursor spans they were claimed as, for the runner.
+            config: The run's tracing config (callbacks, tags, metadata) for the extraction.
 
         Raises:
             RuntimeError: If the extractor is closed.
@@ -153,7 +229,9 @@ class BackgroundExtractor:
         with self._queue.cond:
             self.check_open()
             self._adopt(SYNC_LANE)
-            self._queue.put(SYNC_LANE, key, scope, messages, self.debounce_seconds)
+            self._queue.put(
+                SYNC_LANE, key, scope, messages, self.debounce_seconds, spans=spans, config=config
+            )
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -224,7 +302,7 @@ class BackgroundExtractor:
 
     def _work(self) -> None:
         q = self._queue
-        while True:
+        while not self._abandoned:
             with q.cond:
                 job, wait = q.take(SYNC_LANE)
                 while job is None:
@@ -235,24 +313,28 @@ class BackgroundExtractor:
             self._run_job(job)
 
     def _run_job(self, job: Job) -> None:
+        job.tries += 1
+        job.retry_in = None
         try:
-            result = self.manager.extract(
-                job.messages,
-                user_id=job.scope.user_id,
-                agent_id=job.scope.agent_id,
-                team_id=job.scope.team_id,
-            )
+            result = self.runner.run(job)
         except Exception as exc:
             self._record_error(job, exc)
         else:
             self._record(job, result)
         finally:
+            self._settle(job)
+
+    def _settle(self, job: Job) -> None:
+        """Finish a job that ran, or put it back when its runner asked for a retry."""
+        if job.retry_in is not None and not self._closed:
+            self._queue.requeue(job, job.retry_in)
+        else:
             self._queue.finish(job)
 
     def _drain_here(self) -> None:
         """Run the sync lane's jobs on the calling thread, ignoring the debounce, until none is left."""
         q = self._queue
-        while True:
+        while not self._abandoned:
             with q.cond:
                 q.flushing += 1
                 try:
@@ -268,10 +350,19 @@ class BackgroundExtractor:
             self._run_job(job)
 
     # ------------------------------------------------------------ async side
-    async def asubmit(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
+    async def asubmit(
+        self,
+        key: Hashable,
+        scope: MemoryScope,
+        messages: list[BaseMessage],
+        *,
+        spans: Sequence[str] = (),
+        config: RunnableConfig | None = None,
+    ) -> None:
         """Queue an extraction for a task on the running event loop and return at once.
 
-        Jobs left behind by closed event loops are queued on this loop too.
+        Jobs left behind by closed event loops are queued on this loop too. The arguments
+        are those of :meth:`submit`.
 
         Raises:
             RuntimeError: If the extractor is closed.
@@ -280,7 +371,7 @@ class BackgroundExtractor:
         with self._queue.cond:
             self.check_open()
             self._adopt(loop)
-            self._queue.put(loop, key, scope, messages, self.debounce_seconds)
+            self._queue.put(loop, key, scope, messages, self.debounce_seconds, spans=spans, config=config)
         self._kick(loop)
 
     async def aflush(self, timeout: float | None = None) -> bool:
@@ -372,13 +463,10 @@ class BackgroundExtractor:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(wake.wait(), wait)
                 continue
+            job.tries += 1
+            job.retry_in = None
             try:
-                result = await self.manager.aextract(
-                    job.messages,
-                    user_id=job.scope.user_id,
-                    agent_id=job.scope.agent_id,
-                    team_id=job.scope.team_id,
-                )
+                result = await self.runner.arun(job)
             except asyncio.CancelledError:
                 # The loop is shutting down (asyncio.run() cancels its tasks): the job goes back
                 # to the queue, for the next submission, flush or the exit hook to run,
@@ -387,10 +475,10 @@ class BackgroundExtractor:
                 raise
             except Exception as exc:
                 self._record_error(job, exc)
-                q.finish(job)
+                self._settle(job)
             else:
                 self._record(job, result)
-                q.finish(job)
+                self._settle(job)
 
     # ------------------------------------------------------------ lanes and lifecycle
     def _adopt(self, lane: Lane) -> int:
@@ -471,7 +559,7 @@ class BackgroundExtractor:
             # The hook is the caller's code: its failure must not stop the worker.
             logger.exception("the on_failure hook of a background memory extraction for %r failed", job.key)
 
-    def _at_exit(self) -> None:
+    def _at_exit(self, deadline: float) -> None:
         with self._queue.cond:
             adopted = self._adopt(SYNC_LANE)
         if adopted:
@@ -482,8 +570,7 @@ class BackgroundExtractor:
                 adopted,
             )
         if self._queue.count(SYNC_LANE):
-            # On this thread: new threads may not start while the interpreter shuts down.
-            self._drain_here()
+            self._drain_until(deadline)
         left = self._queue.count_async()
         if left:
             logger.warning(
@@ -492,11 +579,36 @@ class BackgroundExtractor:
                 left,
             )
 
+    def _drain_until(self, deadline: float) -> None:
+        """Drain the sync lane until ``deadline``: a dead model must not hold exit for jobs x timeout."""
+        drainer = threading.Thread(target=self._drain_here, name="langmem-agno-exit", daemon=True)
+        try:
+            drainer.start()
+        except RuntimeError:
+            # Too late in the shutdown for a new thread: drain here, without a deadline.
+            self._drain_here()
+            return
+        drainer.join(max(0.0, deadline - time.monotonic()))
+        left = self._queue.count(SYNC_LANE)
+        if left:
+            # Nothing more is taken; daemon threads end with the interpreter.
+            self._abandoned = True
+            self._mark_closed()
+            logger.warning(
+                "%d memory extraction(s) were not finished within the exit deadline of %.1f s; with durable "
+                "cursors their messages are claimed again after their lease by the next process",
+                left,
+                self.exit_seconds,
+            )
+
 
 @atexit.register
 def _flush_all_at_exit() -> None:
-    for extractor in list(_LIVE):
+    extractors = list(_LIVE)
+    # One deadline for all of them: exit waits at most the longest exit_seconds, not their sum.
+    deadline = time.monotonic() + max((e.exit_seconds for e in extractors), default=0.0)
+    for extractor in extractors:
         try:
-            extractor._at_exit()
+            extractor._at_exit(deadline)
         except Exception:
             logger.exception("flushing background memory extraction at exit failed")

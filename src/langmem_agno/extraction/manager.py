@@ -27,7 +27,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, convert_to_messages
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langmem_agno.checks import check_int
@@ -69,6 +69,7 @@ __all__ = [
     "RejectedCall",
     "extraction_memory_id",
     "search_query",
+    "trace_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,24 @@ _SEARCH_STOP_WORDS = STOP_WORDS | {"user", "users"}
 _READ = "reading existing memories"
 _CALL = "calling the model"
 _WRITE = "writing memories"
+
+
+def trace_config(config: RunnableConfig | None) -> RunnableConfig | None:
+    """The tracing part of a run's config (callbacks, tags, metadata), or ``None`` when it has none.
+
+    Args:
+        config: The run's config.
+    """
+    if not config:
+        return None
+    trace = RunnableConfig()
+    if config.get("callbacks"):
+        trace["callbacks"] = config["callbacks"]
+    if config.get("tags"):
+        trace["tags"] = list(config["tags"])
+    if config.get("metadata"):
+        trace["metadata"] = dict(config["metadata"])
+    return trace or None
 
 
 def search_query(texts: Sequence[str]) -> str:
@@ -226,7 +245,7 @@ class MemoryManager:
             ExtractionError: On a model failure or timeout, with ``raise_on_error=True``.
         """
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        return run_calls(self._steps(scope, messages))
+        return run_calls(self._steps(scope, messages, trace_config(config)))
 
     async def aextract(
         self,
@@ -240,11 +259,14 @@ class MemoryManager:
     ) -> ExtractionResult:
         """Async twin of :meth:`extract`."""
         scope = self._scope(user_id, agent_id, team_id, config, context)
-        return await arun_calls(self._steps(scope, messages))
+        return await arun_calls(self._steps(scope, messages, trace_config(config)))
 
     # ------------------------------------------------------------ the extraction, once
     def _steps(
-        self, scope: MemoryScope, messages: Sequence[BaseMessage | str | dict[str, Any]]
+        self,
+        scope: MemoryScope,
+        messages: Sequence[BaseMessage | str | dict[str, Any]],
+        trace: RunnableConfig | None = None,
     ) -> Generator[Call[Any], Any, ExtractionResult]:
         """The extraction as a plan: it yields each I/O step and gets its result back.
 
@@ -266,7 +288,7 @@ class MemoryManager:
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
-            answer = yield twin(self._call_model, self._acall_model)(prepared.prompt)
+            answer = yield twin(self._call_model, self._acall_model)(prepared.prompt, trace)
         except Exception as exc:
             return self._failed(result, exc, _CALL)
         plan = self._plan(answer, prepared, result)
@@ -435,11 +457,16 @@ class MemoryManager:
             )
         result.deleted.extend(m for m in plan.deletes if m.memory_id not in gone)
 
-    def _call_model(self, prompt: list[BaseMessage]) -> AIMessage:
-        return call_model(self._bound, prompt, self.timeout)
+    def _traced(self, trace: RunnableConfig | None) -> Runnable[Any, Any]:
+        # The run's callbacks, tags and metadata, so a trace links the extraction call to
+        # the run that caused it, even when it runs later on a worker (no context to inherit).
+        return self._bound.with_config(trace) if trace else self._bound
 
-    async def _acall_model(self, prompt: list[BaseMessage]) -> AIMessage:
-        return await acall_model(self._bound, prompt, self.timeout)
+    def _call_model(self, prompt: list[BaseMessage], trace: RunnableConfig | None = None) -> AIMessage:
+        return call_model(self._traced(trace), prompt, self.timeout)
+
+    async def _acall_model(self, prompt: list[BaseMessage], trace: RunnableConfig | None = None) -> AIMessage:
+        return await acall_model(self._traced(trace), prompt, self.timeout)
 
     def _failed(self, result: ExtractionResult, exc: Exception, step: str) -> ExtractionResult:
         error = ExtractionError(f"memory extraction for user {result.user_id!r} failed while {step}: {exc}")

@@ -3,161 +3,71 @@
 Add it to any ``StateGraph`` whose state has ``messages`` (``MessagesState``,
 the state of ``create_agent``, your own ``TypedDict`` or pydantic state). It
 reads the scope from the run's context or config (DESIGN.md section 2) and
-keeps a per-thread cursor, so messages it already processed for a thread are
-never sent to the model again: running it twice over the same state makes no
-second model call. A failed extraction is retried with the thread's next turn:
-in the foreground the cursor simply does not move; in the background the failed
-job's messages are handed back to the cursor and sent again, before the new ones.
+keeps a cursor per thread and scope in the memory store's own database
+(``<collection>_cursors``, :mod:`langmem_agno.extraction.cursors`), so messages
+already processed for a thread are never sent to the model again, by this node,
+another instance of it, or another process over the same database: running it
+twice over the same state makes no second model call.
+
+Before the model is called the thread's new messages are claimed, in one atomic
+write, with a lease: two workers or two concurrent runs never extract the same
+messages, and the span of a worker that died is taken over once its lease ends.
+A failed span is retried: with the thread's next turn (the foreground, or a model
+that refused it), or after a backoff (a timeout, a rate limit, the store
+unreachable, in the background). A span that failed ``max_attempts`` times is set
+aside in ``<collection>_failed`` and the thread carries on.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import BaseMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
-from langmem_agno.extraction.background import BackgroundExtractor, BackgroundFailure
-from langmem_agno.extraction.manager import ExtractionResult, MemoryManager
+from langmem_agno.extraction.background import (
+    DEFAULT_EXIT_SECONDS,
+    BackgroundExtractor,
+    BackgroundFailure,
+)
+from langmem_agno.extraction.cursors import (
+    FailedSpan,
+    Span,
+    ThreadCursorStore,
+    is_transient,
+    new_owner,
+    thread_key,
+)
+from langmem_agno.extraction.manager import ExtractionResult, MemoryManager, trace_config
+from langmem_agno.extraction.queue import Job
 from langmem_agno.scope import MemoryScope
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
-__all__ = ["DEFAULT_MAX_THREADS", "MemoryNode", "ThreadCursors", "create_memory_node"]
+__all__ = ["DEFAULT_MAX_THREADS", "MemoryNode", "create_memory_node"]
 
 # The name this module logged under before it moved: logging configurations name it.
 logger = logging.getLogger("langmem_agno.node")
-#: How many threads' cursors are kept in memory (least recently used ones are dropped).
+#: How many threads' cursors are kept when they are kept in this process only.
 DEFAULT_MAX_THREADS = 10_000
-#: How many processed message ids are remembered per thread.
-_IDS_PER_THREAD = 2_000
-
-
-@dataclass
-class _ThreadCursor:
-    seen: OrderedDict[str, None] = field(default_factory=OrderedDict)
-    count: int = 0
-    # Messages of failed background extractions, oldest first: the next claim sends them again.
-    returned: list[BaseMessage] = field(default_factory=list)
-
-
-class ThreadCursors:
-    """Which messages of each thread were already processed, in this process.
-
-    With message ids (``add_messages`` gives every message one) a message is new
-    when its id was not seen, so trimmed or summarised histories still work;
-    without ids, the messages past the processed count are new. Messages of a
-    failed background extraction are handed back (:meth:`hand_back`) and come out
-    of the thread's next :meth:`claim` again, so they are retried, not lost.
-
-    Args:
-        max_threads: How many threads to remember; the least recently used are forgotten.
-    """
-
-    def __init__(self, max_threads: int = DEFAULT_MAX_THREADS) -> None:
-        self.max_threads = max_threads
-        self._threads: OrderedDict[Hashable, _ThreadCursor] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def new_messages(self, key: Hashable, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
-        """Return the messages of ``key`` not yet processed, in order."""
-        with self._lock:
-            return _unseen(self._threads.get(key), messages)
-
-    def commit(self, key: Hashable, messages: Sequence[BaseMessage]) -> None:
-        """Mark every message of ``messages`` (the thread's whole state) as processed."""
-        with self._lock:
-            self._commit(self._touch(key), messages)
-
-    def claim(self, key: Hashable, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
-        """Take the messages of ``key`` to process now, and mark the whole state processed, in one step.
-
-        They are the messages handed back by failed extractions, then the new ones.
-        Being one step under the lock, two overlapping turns of a thread never
-        claim the same message.
-
-        Args:
-            key: The thread.
-            messages: The thread's whole state.
-
-        Returns:
-            The messages to extract from, oldest first (empty when there are none).
-        """
-        with self._lock:
-            cursor = self._touch(key)
-            new = _unseen(cursor, messages)
-            returned, cursor.returned = cursor.returned, []
-            self._commit(cursor, messages)
-        # After an eviction the state's copy of a returned message is new again: send it once.
-        fresh = {m.id for m in new if m.id}
-        return [*(m for m in returned if not (m.id and m.id in fresh)), *new]
-
-    def hand_back(self, key: Hashable, messages: Sequence[BaseMessage]) -> None:
-        """Return the messages of a failed extraction, for the thread's next :meth:`claim` to retry.
-
-        Args:
-            key: The thread.
-            messages: The messages the failed extraction covered.
-        """
-        with self._lock:
-            cursor = self._touch(key)
-            have = {m.id for m in cursor.returned if m.id}
-            cursor.returned.extend(m for m in messages if not (m.id and m.id in have))
-            excess = len(cursor.returned) - _IDS_PER_THREAD
-            if excess > 0:
-                # Bounded, so a model that keeps failing cannot grow one prompt without limit.
-                logger.warning(
-                    "memory extraction of thread %r kept failing: its %d oldest unprocessed messages "
-                    "are dropped",
-                    key,
-                    excess,
-                )
-                del cursor.returned[:excess]
-
-    def _touch(self, key: Hashable) -> _ThreadCursor:
-        """Under the lock: the cursor of ``key`` (new if absent), now the most recently used."""
-        cursor = self._threads.pop(key, None) or _ThreadCursor()
-        self._threads[key] = cursor
-        while len(self._threads) > self.max_threads:
-            old_key, old = self._threads.popitem(last=False)
-            if old.returned:
-                logger.warning(
-                    "forgetting thread %r with %d messages still to retry: more than %d threads are active",
-                    old_key,
-                    len(old.returned),
-                    self.max_threads,
-                )
-        return cursor
-
-    @staticmethod
-    def _commit(cursor: _ThreadCursor, messages: Sequence[BaseMessage]) -> None:
-        for m in messages:
-            if m.id:
-                cursor.seen[m.id] = None
-                cursor.seen.move_to_end(m.id)
-        while len(cursor.seen) > _IDS_PER_THREAD:
-            cursor.seen.popitem(last=False)
-        cursor.count = len(messages)
-
-
-def _unseen(cursor: _ThreadCursor | None, messages: Sequence[BaseMessage]) -> list[BaseMessage]:
-    if cursor is None:
-        return list(messages)
-    if all(m.id for m in messages):
-        return [m for m in messages if m.id not in cursor.seen]
-    return list(messages[cursor.count :])
+# Backoff of a transient failure in the background: doubled per attempt, capped.
+_BACKOFF_SECONDS = 0.5
+_MAX_BACKOFF_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
 class _Pending:
     scope: MemoryScope
-    key: Hashable | None
+    key: str | None
     messages: list[BaseMessage]
-    new: list[BaseMessage]
+    trace: RunnableConfig | None
+
+
+def _joined(spans: list[Span]) -> list[BaseMessage]:
+    return [m for s in spans for m in s.messages]
 
 
 class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
@@ -177,7 +87,14 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
             within this many seconds of each other into one extraction.
         messages_key: The state key (or attribute) holding the messages.
         name: The node's run name.
-        max_threads: How many threads' cursors to keep.
+        max_threads: How many threads' cursors to keep when they are kept in this process
+            (a store without a database of its own, or ``cursors=ThreadCursorStore()``).
+        cursors: Where the per-thread cursors and failed spans live; by default in the
+            manager's store's database (``<collection>_cursors`` and ``_failed``), so a new
+            process resumes where the last one stopped. ``ThreadCursorStore()`` keeps them
+            in this process only (tests).
+        exit_seconds: In background mode, the most seconds interpreter exit waits for queued
+            extractions; what is left is taken over, after its lease, by the next process.
 
     Example:
         >>> from langchain_core.messages import AIMessage
@@ -203,15 +120,24 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         messages_key: str = "messages",
         name: str = "memory",
         max_threads: int = DEFAULT_MAX_THREADS,
+        cursors: ThreadCursorStore | None = None,
+        exit_seconds: float = DEFAULT_EXIT_SECONDS,
     ) -> None:
         if debounce_seconds and not background:
             raise ConfigurationError("debounce_seconds needs background=True")
+        if cursors is not None and not isinstance(cursors, ThreadCursorStore):
+            raise ConfigurationError(f"cursors must be a ThreadCursorStore, got {type(cursors).__name__}")
         super().__init__(self._run, afunc=self._arun, name=name)
         self.manager = manager
         self.messages_key = messages_key
-        self.cursors = ThreadCursors(max_threads)
+        self.max_threads = max_threads
+        self.cursors = cursors or ThreadCursorStore(manager.store)
+        #: This node's name as the holder of claimed spans.
+        self.owner = new_owner()
         self.worker = (
-            BackgroundExtractor(manager, debounce_seconds=debounce_seconds, on_failure=self._hand_back)
+            BackgroundExtractor(
+                manager, debounce_seconds=debounce_seconds, runner=self, exit_seconds=exit_seconds
+            )
             if background
             else None
         )
@@ -248,13 +174,48 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         """Async twin of :meth:`close`."""
         return await self.worker.aclose(timeout) if self.worker else True
 
-    # ------------------------------------------------------------ the node
-    def _pending(self, state: Any, config: RunnableConfig) -> _Pending | None:
-        """Resolve the scope and the thread's unprocessed messages; ``None`` when there are none.
+    def failed(self, user_id: str | None = None, limit: int = 100) -> list[FailedSpan]:
+        """The spans set aside after failing too often, of one user or all (``<collection>_failed``)."""
+        return run_calls(self.cursors.list_failed(user_id, limit))
 
-        In the background they are claimed at once (marked processed before the job
-        runs, so an overlapping turn does not send them again); a failed job hands them back.
+    async def afailed(self, user_id: str | None = None, limit: int = 100) -> list[FailedSpan]:
+        """Async twin of :meth:`failed`."""
+        return await arun_calls(self.cursors.list_failed(user_id, limit))
+
+    def retry(self, span_id: str) -> ExtractionResult:
+        """Extract a failed span again, now; it leaves ``<collection>_failed`` when that succeeds.
+
+        Args:
+            span_id: The id from :meth:`failed`.
+
+        Raises:
+            InvalidMemoryError: If no failed span has that id.
         """
+        return run_calls(self._retry_steps(span_id))
+
+    async def aretry(self, span_id: str) -> ExtractionResult:
+        """Async twin of :meth:`retry`."""
+        return await arun_calls(self._retry_steps(span_id))
+
+    def _retry_steps(self, span_id: str) -> Generator[Call[Any], Any, ExtractionResult]:
+        span = yield from self.cursors.take_failed(span_id)
+        if span is None:
+            raise InvalidMemoryError(f"no failed extraction span has the id {span_id!r}")
+        scope = span.scope
+        try:
+            result: ExtractionResult = yield twin(self.manager.extract, self.manager.aextract)(
+                span.messages, user_id=scope.user_id, agent_id=scope.agent_id, team_id=scope.team_id
+            )
+        except Exception as exc:
+            yield from self.cursors.keep_failed(_refailed(span, exc))
+            raise
+        if result.error is not None:
+            yield from self.cursors.keep_failed(_refailed(span, result.error))
+        return result
+
+    # ------------------------------------------------------------ the node
+    def _pending(self, state: Any, config: RunnableConfig) -> _Pending:
+        """Resolve the scope, the thread's cursor key and the state's messages."""
         if self.worker is not None:
             # Before claiming: a refused turn must stay unprocessed, not be marked done.
             self.worker.check_open()
@@ -262,65 +223,138 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         messages = self._messages(state)
         thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
         # Without a thread there is no history to remember: every message given is new.
-        key = None if thread_id is None else (scope.user_id, scope.agent_id, scope.team_id, str(thread_id))
-        if key is None:
-            new = messages
-        elif self.worker is not None:
-            new = self.cursors.claim(key, messages)
-        else:
-            new = self.cursors.new_messages(key, messages)
-        return _Pending(scope, key, messages, new) if new else None
+        key = None if thread_id is None else thread_key(scope, str(thread_id))
+        return _Pending(scope, key, messages, trace_config(config))
 
-    def _hand_back(self, key: Hashable, scope: MemoryScope, messages: list[BaseMessage]) -> None:
-        if key is None:
-            logger.warning(
-                "a failed memory extraction for user %r has no thread_id, so it cannot be retried with a "
-                "next turn; it is kept in node.errors",
-                scope.user_id,
+    def _steps(self, state: Any, config: RunnableConfig) -> Generator[Call[Any], Any, dict[str, Any]]:
+        """One run of the node: claim the new messages, then extract them here or queue them."""
+        pending = self._pending(state, config)
+        if pending.key is None:
+            if pending.messages:
+                yield from self._unthreaded(pending)
+            return {}
+        claim = yield from self.cursors.claim(pending.key, pending.scope, pending.messages, self.owner)
+        for group in claim.groups():
+            if self.worker is not None:
+                yield twin(self._submit, self._asubmit)(pending.key, group, pending.trace)
+            else:
+                self._last = yield from self._extract_spans(pending.key, group, pending.trace)
+        return {}
+
+    def _unthreaded(self, pending: _Pending) -> Generator[Call[Any], Any, None]:
+        scope = pending.scope
+        if self.worker is not None:
+            yield twin(self.worker.submit, self.worker.asubmit)(
+                None, scope, pending.messages, config=pending.trace
             )
             return
-        self.cursors.hand_back(key, messages)
-        logger.info(
-            "the %d messages of a failed memory extraction are retried with thread %r", len(messages), key
+        self._last = yield twin(self.manager.extract, self.manager.aextract)(
+            pending.messages,
+            user_id=scope.user_id,
+            agent_id=scope.agent_id,
+            team_id=scope.team_id,
+            config=pending.trace,
         )
+
+    def _submit(self, key: str, spans: list[Span], trace: RunnableConfig | None) -> None:
+        assert self.worker is not None
+        ids = [s.span_id for s in spans]
+        self.worker.submit(key, spans[0].scope, _joined(spans), spans=ids, config=trace)
+
+    async def _asubmit(self, key: str, spans: list[Span], trace: RunnableConfig | None) -> None:
+        assert self.worker is not None
+        ids = [s.span_id for s in spans]
+        await self.worker.asubmit(key, spans[0].scope, _joined(spans), spans=ids, config=trace)
+
+    def _extract_spans(
+        self, key: str, spans: list[Span], trace: RunnableConfig | None
+    ) -> Generator[Call[Any], Any, ExtractionResult]:
+        """Extract claimed spans in one model call, then mark them done or failed."""
+        scope, ids = spans[0].scope, [s.span_id for s in spans]
+        try:
+            result: ExtractionResult = yield twin(self.manager.extract, self.manager.aextract)(
+                _joined(spans),
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                team_id=scope.team_id,
+                config=trace,
+            )
+        except Exception as exc:
+            # raise_on_error: the failure counts like any other, then reaches the caller.
+            yield from self.cursors.fail(key, scope.user_id, ids, exc)
+            raise
+        if result.error is None:
+            yield from self.cursors.done(key, scope.user_id, ids)
+        else:
+            yield from self.cursors.fail(key, scope.user_id, ids, result.error)
+        return result
 
     def _run(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        pending = self._pending(state, config)
-        if pending is None:
-            return {}
-        if self.worker is not None:
-            self.worker.submit(pending.key, pending.scope, pending.new)
-            return {}
-        scope = pending.scope
-        result = self.manager.extract(
-            pending.new, user_id=scope.user_id, agent_id=scope.agent_id, team_id=scope.team_id
-        )
-        self._finish(pending, result)
-        return {}
+        return run_calls(self._steps(state, config))
 
     async def _arun(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
-        pending = self._pending(state, config)
-        if pending is None:
-            return {}
-        if self.worker is not None:
-            await self.worker.asubmit(pending.key, pending.scope, pending.new)
-            return {}
-        scope = pending.scope
-        result = await self.manager.aextract(
-            pending.new, user_id=scope.user_id, agent_id=scope.agent_id, team_id=scope.team_id
+        return await arun_calls(self._steps(state, config))
+
+    # ------------------------------------------------------------ the background runner
+    def run(self, job: Job) -> ExtractionResult:
+        """Run one queued background job (the worker calls it): renew its lease, extract, settle."""
+        return run_calls(self._job_steps(job))
+
+    async def arun(self, job: Job) -> ExtractionResult:
+        """Async twin of :meth:`run`."""
+        return await arun_calls(self._job_steps(job))
+
+    def _job_steps(self, job: Job) -> Generator[Call[Any], Any, ExtractionResult]:
+        scope = job.scope
+        if not job.spans or not isinstance(job.key, str):
+            result: ExtractionResult = yield twin(self.manager.extract, self.manager.aextract)(
+                job.messages,
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                team_id=scope.team_id,
+                config=job.config,
+            )
+            return result
+        key = job.key
+        held = yield from self.cursors.renew(key, scope.user_id, job.spans, self.owner)
+        if set(held) != set(job.spans):
+            # Another worker took some over after their lease ran out: it extracts them.
+            logger.warning(
+                "memory extraction of thread %s: %d of %d span(s) were taken over by another worker; "
+                "this job is dropped",
+                key,
+                len(job.spans) - len(held),
+                len(job.spans),
+            )
+            yield from self.cursors.release(key, scope.user_id, held, self.owner)
+            return ExtractionResult(user_id=scope.user_id)
+        error: BaseException | None = None
+        try:
+            result = yield twin(self.manager.extract, self.manager.aextract)(
+                job.messages,
+                user_id=scope.user_id,
+                agent_id=scope.agent_id,
+                team_id=scope.team_id,
+                config=job.config,
+            )
+        except Exception as exc:
+            error, result = exc, ExtractionResult(user_id=scope.user_id)
+        else:
+            error = result.error
+        if error is None:
+            yield from self.cursors.done(key, scope.user_id, job.spans)
+            return result
+        transient = is_transient(error)
+        backoff = min(_MAX_BACKOFF_SECONDS, _BACKOFF_SECONDS * 2 ** (job.tries - 1))
+        # A refusal waits for the thread's next turn; an outage is retried after a backoff.
+        dead = yield from self.cursors.fail(
+            key, scope.user_id, job.spans, error, backoff if transient else 0.0
         )
-        self._finish(pending, result)
-        return {}
-
-    def _finish(self, pending: _Pending, result: ExtractionResult) -> None:
-        self._last = result
-        # A failed extraction leaves the cursor where it was, so the next run retries these messages.
-        if result.ok:
-            self._commit(pending)
-
-    def _commit(self, pending: _Pending) -> None:
-        if pending.key is not None:
-            self.cursors.commit(pending.key, pending.messages)
+        if transient and not dead:
+            job.retry_in = backoff
+        if result.error is None:
+            raise error
+        return result
 
     def _messages(self, state: Any) -> list[BaseMessage]:
         raw = (
@@ -343,6 +377,8 @@ def create_memory_node(
     debounce_seconds: float = 0.0,
     messages_key: str = "messages",
     name: str = "memory",
+    cursors: ThreadCursorStore | None = None,
+    exit_seconds: float = DEFAULT_EXIT_SECONDS,
 ) -> MemoryNode:
     """Build a LangGraph node that extracts memories from each thread's new messages.
 
@@ -353,6 +389,8 @@ def create_memory_node(
         debounce_seconds: In background mode, merge quick successive turns of a thread.
         messages_key: The state key holding the messages.
         name: The node's run name.
+        cursors: Where the per-thread cursors live (see :class:`MemoryNode`).
+        exit_seconds: In background mode, the most seconds interpreter exit waits.
 
     Returns:
         The node, usable in ``graph.add_node("memory", node)`` with ``invoke`` and ``ainvoke``.
@@ -363,4 +401,18 @@ def create_memory_node(
         debounce_seconds=debounce_seconds,
         messages_key=messages_key,
         name=name,
+        cursors=cursors,
+        exit_seconds=exit_seconds,
+    )
+
+
+def _refailed(span: FailedSpan, error: BaseException) -> FailedSpan:
+    return FailedSpan(
+        span.span_id,
+        span.key,
+        span.scope,
+        span.messages,
+        span.attempts + 1,
+        f"{type(error).__name__}: {error}"[:2_000],
+        span.failed_at,
     )

@@ -11,10 +11,11 @@ import contextlib
 import itertools
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
 
 from langmem_agno.scope import MemoryScope
 
@@ -27,7 +28,13 @@ SYNC_LANE: Lane = "sync"
 
 @dataclass
 class Job:
-    """One queued extraction: a conversation's new messages, due at ``due``."""
+    """One queued extraction: a conversation's new messages, due at ``due``.
+
+    ``spans`` names the claimed cursor spans the messages come from (none for a run
+    without a thread), ``config`` the run's tracing config (callbacks, tags, metadata),
+    ``tries`` how many times this job ran, and ``retry_in``, when its runner sets it,
+    asks for it to run again after that many seconds instead of being finished.
+    """
 
     seq: int
     lane: Lane
@@ -37,6 +44,10 @@ class Job:
     due: float
     turns: int = 1
     started: bool = False
+    spans: list[str] = field(default_factory=list)
+    config: RunnableConfig | None = None
+    tries: int = 0
+    retry_in: float | None = None
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -88,20 +99,38 @@ class JobQueue:
             self.watchers.remove((loop, event))
 
     def put(
-        self, lane: Lane, key: Hashable, scope: MemoryScope, messages: list[BaseMessage], debounce: float
+        self,
+        lane: Lane,
+        key: Hashable,
+        scope: MemoryScope,
+        messages: list[BaseMessage],
+        debounce: float,
+        *,
+        spans: Sequence[str] = (),
+        config: RunnableConfig | None = None,
     ) -> None:
         """Queue a conversation's new messages; with a debounce, merge them into its job not yet started."""
         now = time.monotonic()
         with self.cond:
             if debounce > 0:
                 for job in self.jobs:
-                    if job.lane == lane and job.key == key and not job.started and job.scope == scope:
+                    if (
+                        job.lane == lane
+                        and job.key == key
+                        and not job.started
+                        and job.scope == scope
+                        and job.tries == 0
+                    ):
                         job.messages.extend(messages)
+                        job.spans.extend(spans)
                         job.due = now + debounce
                         job.turns += 1
+                        job.config = config or job.config
                         self.changed()
                         return
-            self.jobs.append(Job(next(self.seq), lane, key, scope, list(messages), now + debounce))
+            job = Job(next(self.seq), lane, key, scope, list(messages), now + debounce)
+            job.spans, job.config = list(spans), config
+            self.jobs.append(job)
             self.changed()
 
     def take(self, lane: Lane) -> tuple[Job | None, float | None]:
@@ -110,7 +139,10 @@ class JobQueue:
         waiting = [j for j in self.jobs if j.lane == lane and not j.started]
         # A key with a job running in any lane waits, so one conversation's jobs stay in order.
         busy = {j.key for j in self.jobs if j.started}
-        ready = [j for j in waiting if j.key not in busy and (self.flushing or j.due <= now)]
+        # A flush runs jobs now, but a retry still waits out its backoff (the outage may be passing).
+        ready = [
+            j for j in waiting if j.key not in busy and ((self.flushing and not j.tries) or j.due <= now)
+        ]
         if ready:
             job = min(ready, key=lambda j: (j.due, j.seq))
             job.started = True
@@ -124,10 +156,12 @@ class JobQueue:
             self.jobs.remove(job)
             self.changed()
 
-    def requeue(self, job: Job) -> None:
-        """Put a started job back, not done, to run again."""
+    def requeue(self, job: Job, delay: float = 0.0) -> None:
+        """Put a started job back, not done, to run again (not before ``delay`` seconds)."""
         with self.cond:
             job.started = False
+            if delay > 0:
+                job.due = time.monotonic() + delay
             self.changed()
 
     def adopt_orphans(self, lane: Lane) -> int:

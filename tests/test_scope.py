@@ -54,6 +54,12 @@ def test_langmem_style_configurable_names() -> None:
     assert resolve_scope(cfg(langgraph_user_id="lm-u", langgraph_agent_id="lm-a")).agent_id == "lm-a"
 
 
+def test_the_platforms_authenticated_user() -> None:
+    # Set by the LangGraph Platform's custom auth from the authenticated request.
+    assert resolve_scope(cfg(langgraph_auth_user_id="auth-u")).user_id == "auth-u"
+    assert resolve_scope(cfg(user_id="u", langgraph_auth_user_id="auth-u")).user_id == "u"
+
+
 def test_default_is_the_last_resort() -> None:
     assert resolve_scope(None, default_user_id="def-u", default_team_id="def-t") == MemoryScope(
         "def-u", None, "def-t"

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         create_memory_injection_node,
         create_memory_prompt,
     )
+    from langmem_agno.agents.langgraph_store import LangGraphStore, NamespaceTemplate, UnmappedNamespaceError
     from langmem_agno.agents.middleware import MemoryMiddleware
     from langmem_agno.agents.tools import (
         AddMemoryTool,
@@ -69,6 +70,9 @@ _EXPORTS: dict[str, str] = {
     "ExtractionError": "langmem_agno.errors",
     "ExtractionResult": "langmem_agno.extraction.manager",
     "InvalidMemoryError": "langmem_agno.errors",
+    "LangGraphStore": "langmem_agno.agents.langgraph_store",
+    "NamespaceTemplate": "langmem_agno.agents.langgraph_store",
+    "UnmappedNamespaceError": "langmem_agno.agents.langgraph_store",
     "LangmemAgnoError": "langmem_agno.errors",
     "MemoryFilter": "langmem_agno.stores",
     "MemoryInjector": "langmem_agno.agents.injection",
@@ -129,6 +133,7 @@ __all__ = [
     "ExtractionError",
     "ExtractionResult",
     "InvalidMemoryError",
+    "LangGraphStore",
     "LangmemAgnoError",
     "MemoryFilter",
     "MemoryInjector",
@@ -144,6 +149,7 @@ __all__ = [
     "MemoryUpdate",
     "MissingUserIdError",
     "MongoMemoryStore",
+    "NamespaceTemplate",
     "RejectedCall",
     "SQLiteMemoryStore",
     "ScoredMemory",
@@ -151,6 +157,7 @@ __all__ = [
     "SearchMemoriesTool",
     "SecretFilter",
     "StoreUnavailableError",
+    "UnmappedNamespaceError",
     "UpdateMemoryTool",
     "UserMemory",
     "UserStats",

@@ -5,7 +5,8 @@ The rules (first match wins, field by field):
 1. an explicit argument;
 2. LangGraph's runtime context (``graph.invoke(..., context=...)``), as an
    attribute or a key;
-3. ``config["configurable"]`` (``user_id``, or ``langgraph_user_id`` as LangMem names it);
+3. ``config["configurable"]`` (``user_id``, ``langgraph_user_id`` as LangMem names it, or
+   ``langgraph_auth_user_id``, which the LangGraph Platform's custom auth sets);
 4. the ``default_*`` the caller built the object with.
 
 A language model never chooses the scope: nothing here reads tool arguments.
@@ -31,7 +32,9 @@ __all__ = ["MAX_ID_CHARS", "MemoryScope", "ScopeKwargs", "check_id", "resolve_sc
 # config["configurable"]; langgraph.runtime.get_runtime() reads the same key.
 _RUNTIME_KEY = "__pregel_runtime"
 _CONFIGURABLE_ALIASES: dict[str, tuple[str, ...]] = {
-    "user_id": ("user_id", "langgraph_user_id"),
+    # LangMem names the user langgraph_user_id; the LangGraph Platform's custom auth sets
+    # langgraph_auth_user_id from the authenticated request.
+    "user_id": ("user_id", "langgraph_user_id", "langgraph_auth_user_id"),
     "agent_id": ("agent_id", "langgraph_agent_id"),
     "team_id": ("team_id", "langgraph_team_id"),
 }

@@ -100,7 +100,7 @@ def test_model_receives_exactly_the_users_relevant_memories(
     store: MemoryStore = store_factory(backend, mode)
     seed(store)
     model = ScriptedChatModel(responses=[AIMessage("Email it is.")])
-    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    memory = MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)
     agent = create_agent(model, system_prompt=SYSTEM, middleware=[memory], context_schema=Ctx)
     out = agent.invoke({"messages": [HumanMessage(QUESTION)]}, **run_kwargs(how, "u1"))
     check_recall_for_u1(model, expected_block(store, "u1", QUESTION))
@@ -113,7 +113,7 @@ async def test_model_receives_the_users_memories_async(store_factory: Any, backe
     store: MemoryStore = store_factory(backend, mode)
     await aseed(store)
     model = ScriptedChatModel(responses=[AIMessage("Email it is.")])
-    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    memory = MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)
     agent = create_agent(model, system_prompt=SYSTEM, middleware=[memory], context_schema=Ctx)
     out = await agent.ainvoke({"messages": [HumanMessage(QUESTION)]}, context=Ctx("u1"))
     hits = await MemoryRetriever(store=store).arank(QUESTION, user_id="u1", k=5)
@@ -125,7 +125,7 @@ def test_every_model_call_of_a_run_gets_the_block_for_the_latest_user_turn(store
     store: MemoryStore = store_factory("sqlite-memory")
     seed(store)
     model = ScriptedChatModel(responses=[add_call("The user is moving to Lyon"), AIMessage("Noted.")])
-    memory = MemoryMiddleware(store=store, extract=False)
+    memory = MemoryMiddleware(store=store, adaptive=False, extract=False)
     agent = create_agent(model, system_prompt=SYSTEM, middleware=[memory], context_schema=Ctx)
     agent.invoke({"messages": [HumanMessage(QUESTION)]}, context=Ctx("u1"))
     assert len(model.calls) == 2  # before and after the tool call
@@ -137,7 +137,7 @@ def test_no_relevant_memory_leaves_the_system_prompt_alone(store_factory: Any) -
     seed(store)
     model = ScriptedChatModel(responses=[AIMessage("Hi.")])
     agent = create_agent(
-        model, system_prompt=SYSTEM, middleware=[MemoryMiddleware(store=store, extract=False)]
+        model, system_prompt=SYSTEM, middleware=[MemoryMiddleware(store=store, adaptive=False, extract=False)]
     )
     agent.invoke({"messages": [HumanMessage("What is the boiling point of water?")]}, context=Ctx("u1"))
     assert system_text(model.calls[0]) == SYSTEM
@@ -149,7 +149,9 @@ def test_block_is_appended_to_a_system_prompt_made_of_content_blocks(store_facto
     model = ScriptedChatModel(responses=[AIMessage("ok")])
     prompt = SystemMessage(content=[{"type": "text", "text": SYSTEM}])
     agent = create_agent(
-        model, system_prompt=prompt, middleware=[MemoryMiddleware(store=store, extract=False, tools=False)]
+        model,
+        system_prompt=prompt,
+        middleware=[MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)],
     )
     agent.invoke({"messages": [HumanMessage(QUESTION)]}, context=Ctx("u1"))
     check_recall_for_u1(model, expected_block(store, "u1", QUESTION))
@@ -571,7 +573,7 @@ async def test_a_tool_loop_recalls_once_per_user_turn(
     monkeypatch.setattr(MemoryRetriever, "rank", spy_rank)
     monkeypatch.setattr(MemoryRetriever, "arank", spy_arank)
     model = tool_loop_model()
-    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    memory = MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)
     assert memory.injector is not None
     retriever = memory.injector.retriever
     agent = create_agent(
@@ -607,7 +609,7 @@ def test_the_same_words_in_another_run_or_for_another_user_are_recalled_again(
 
     monkeypatch.setattr(MemoryRetriever, "rank", spy_rank)
     model = ScriptedChatModel(responses=[AIMessage("ok")])
-    memory = MemoryMiddleware(store=store, extract=False, tools=False)
+    memory = MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)
     agent = create_agent(model, system_prompt=SYSTEM, middleware=[memory])
     for user in ("u1", "u1", "u2"):
         agent.invoke({"messages": [HumanMessage(QUESTION)]}, context=Ctx(user))
@@ -630,7 +632,9 @@ async def test_a_stored_record_that_cannot_be_read_costs_the_memories_not_the_an
         db.execute("UPDATE agno_memories SET created_at = 'yesterday' WHERE user_id = 'u1'")
     model = ScriptedChatModel(responses=[AIMessage("Hello!")])
     agent = create_agent(
-        model, system_prompt=SYSTEM, middleware=[MemoryMiddleware(store=store, extract=False, tools=False)]
+        model,
+        system_prompt=SYSTEM,
+        middleware=[MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)],
     )
     turn = {"messages": [HumanMessage(QUESTION)]}
     with caplog.at_level(logging.WARNING, logger="langmem_agno.middleware"):

@@ -116,7 +116,9 @@ def react_agent(model: ScriptedChatModel, prompt: Any) -> Any:
 
 def test_prebuilt_agent_model_receives_exactly_the_block(seeded: MemoryStore) -> None:
     model = ScriptedChatModel(responses=[AIMessage("Noted.")])
-    prompt = create_memory_prompt(MemoryRetriever(store=seeded), system_prompt="You are helpful.")
+    prompt = create_memory_prompt(
+        MemoryRetriever(store=seeded), system_prompt="You are helpful.", adaptive=False
+    )
     agent = react_agent(model, prompt)
     question = "what instrument and guitar does she play"
     agent.invoke({"messages": [HumanMessage(question)]}, config={"configurable": {"user_id": "u1"}})
@@ -130,7 +132,7 @@ def test_prebuilt_agent_model_receives_exactly_the_block(seeded: MemoryStore) ->
 
 async def test_prebuilt_agent_async_with_runtime_context(seeded: MemoryStore) -> None:
     model = ScriptedChatModel(responses=[AIMessage("Noted.")])
-    agent = react_agent(model, create_memory_prompt(MemoryRetriever(store=seeded)))
+    agent = react_agent(model, create_memory_prompt(MemoryRetriever(store=seeded), adaptive=False))
     await agent.ainvoke({"messages": [HumanMessage("guitar")]}, config={"configurable": {"user_id": "u2"}})
     assert model.calls[0][0].content == expected_system(seeded, "guitar", "u2")
     assert "Bob plays guitar" in model.calls[0][0].content
@@ -138,7 +140,7 @@ async def test_prebuilt_agent_async_with_runtime_context(seeded: MemoryStore) ->
 
 def test_no_relevant_memory_means_no_block(seeded: MemoryStore) -> None:
     model = ScriptedChatModel(responses=[AIMessage("Hi.")])
-    agent = react_agent(model, create_memory_prompt(MemoryRetriever(store=seeded)))
+    agent = react_agent(model, create_memory_prompt(MemoryRetriever(store=seeded), adaptive=False))
     agent.invoke({"messages": [HumanMessage("hello")]}, config={"configurable": {"user_id": "u1"}})
     assert [type(m) for m in model.calls[0]] == [HumanMessage]
 
@@ -148,7 +150,9 @@ def build_graph(model: ScriptedChatModel, store: MemoryStore) -> Any:
         return {"messages": [model.invoke(state["messages"])]}
 
     builder = StateGraph(MessagesState)
-    builder.add_node("memories", create_memory_injection_node(MemoryRetriever(store=store), max_chars=600))
+    builder.add_node(
+        "memories", create_memory_injection_node(MemoryRetriever(store=store), max_chars=600, adaptive=False)
+    )
     builder.add_node("model", call_model)
     builder.add_edge(START, "memories")
     builder.add_edge("memories", "model")

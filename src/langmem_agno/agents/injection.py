@@ -15,7 +15,7 @@ from langchain_core.messages import AnyMessage, BaseMessage, RemoveMessage, Syst
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from langgraph.graph.message import REMOVE_ALL_MESSAGES
 
-from langmem_agno.errors import InvalidMemoryError
+from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.recall.render import (
     DEFAULT_FOOTER,
     DEFAULT_HEADER,
@@ -44,6 +44,9 @@ class MemoryInjector:
         header: Text before the list.
         footer: Text after the list.
         system_prompt: The agent's own instructions, placed before the block.
+        adaptive: When the user's memories fit the budget, show all of them (the relevant
+            ones first), as Agno does; otherwise the relevant ones, then the newest up to the
+            budget. ``False`` shows only what the retriever ranks.
     """
 
     def __init__(
@@ -56,8 +59,12 @@ class MemoryInjector:
         header: str = DEFAULT_HEADER,
         footer: str = DEFAULT_FOOTER,
         system_prompt: str | None = None,
+        adaptive: bool = True,
     ) -> None:
+        if not isinstance(adaptive, bool):
+            raise ConfigurationError(f"adaptive must be True or False, got {adaptive!r}")
         self.retriever = retriever
+        self.adaptive = adaptive
         self.render_options: dict[str, Any] = {
             "max_memories": max_memories,
             "max_chars": max_chars,
@@ -79,9 +86,13 @@ class MemoryInjector:
             **scope: Explicit ``user_id``/``agent_id``/``team_id``.
         """
         query = turn_query(messages)
-        if not query.strip() and not self.retriever.fill_with_recent:
+        limit = self.render_options["max_memories"]
+        if self.adaptive:
+            hits = self.retriever.rank_for_block(query, limit=limit, config=config, **scope)
+        elif query.strip() or self.retriever.fill_with_recent:
+            hits = self.retriever.rank(query, config=config, k=limit, **scope)
+        else:
             return ""
-        hits = self.retriever.rank(query, config=config, k=self.render_options["max_memories"], **scope)
         return render_memories(hits, **self.render_options)
 
     async def ablock(
@@ -89,11 +100,13 @@ class MemoryInjector:
     ) -> str:
         """Async twin of :meth:`block`."""
         query = turn_query(messages)
-        if not query.strip() and not self.retriever.fill_with_recent:
+        limit = self.render_options["max_memories"]
+        if self.adaptive:
+            hits = await self.retriever.arank_for_block(query, limit=limit, config=config, **scope)
+        elif query.strip() or self.retriever.fill_with_recent:
+            hits = await self.retriever.arank(query, config=config, k=limit, **scope)
+        else:
             return ""
-        hits = await self.retriever.arank(
-            query, config=config, k=self.render_options["max_memories"], **scope
-        )
         return render_memories(hits, **self.render_options)
 
     def system_message(self, block: str) -> SystemMessage | None:
@@ -166,7 +179,7 @@ def create_memory_prompt(
         retriever: Ranks the user's memories; the user comes from the run's config or context.
         system_prompt: The agent's own instructions, placed before the memories.
         **options: ``max_memories``, ``max_chars``, ``tag``, ``header``, ``footer``
-            (see :func:`render_memories`).
+            (see :func:`render_memories`), ``adaptive`` (see :class:`MemoryInjector`).
     """
     return MemoryInjector(retriever, system_prompt=system_prompt, **options).as_prompt()
 
@@ -180,6 +193,6 @@ def create_memory_injection_node(
         retriever: Ranks the user's memories; the user comes from the run's config or context.
         system_prompt: The agent's own instructions, placed before the memories.
         **options: ``max_memories``, ``max_chars``, ``tag``, ``header``, ``footer``
-            (see :func:`render_memories`).
+            (see :func:`render_memories`), ``adaptive`` (see :class:`MemoryInjector`).
     """
     return MemoryInjector(retriever, system_prompt=system_prompt, **options).as_node()

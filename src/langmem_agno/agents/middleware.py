@@ -107,6 +107,9 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         header: Text before the injected list.
         footer: Text after the injected list.
         fill_with_recent: Pad the injected memories with the newest ones when the ranking finds fewer.
+        adaptive: When the user's memories fit the block (``min(k, max_memories)`` entries and
+            ``max_chars``), inject all of them, the relevant ones first, as Agno does; otherwise the
+            relevant ones, then the newest up to the budget. ``False``: only what the ranking finds.
         tool_actions: Which memory tools to offer, among ``add``, ``update``, ``delete``, ``search``.
         capture_instructions: What extraction should remember (a general default otherwise).
         debounce_seconds: With ``background=True``, merge a thread's quick successive runs into one
@@ -163,6 +166,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         header: str = DEFAULT_HEADER,
         footer: str = DEFAULT_FOOTER,
         fill_with_recent: bool = False,
+        adaptive: bool = True,
         tool_actions: tuple[ToolAction, ...] = ALL_ACTIONS,
         capture_instructions: str | None = None,
         debounce_seconds: float = 0.0,
@@ -203,6 +207,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                 tag=tag,
                 header=header,
                 footer=footer,
+                adaptive=adaptive,
             )
         self.tools = (
             create_memory_tools(

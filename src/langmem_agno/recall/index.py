@@ -55,6 +55,14 @@ class RecallIndex:
         page = await self.store.alist_memories(**flt.as_kwargs(), limit=self.candidate_limit)
         return page.items, page.total <= len(page.items)
 
+    def newest(self, flt: MemoryFilter, limit: int) -> list[UserMemory]:
+        """The ``limit`` newest memories matching ``flt``: one bounded read of the newest-first index."""
+        return self.store.list_memories(**flt.as_kwargs(), limit=limit).items
+
+    async def anewest(self, flt: MemoryFilter, limit: int) -> list[UserMemory]:
+        """Async twin of :meth:`newest`."""
+        return (await self.store.alist_memories(**flt.as_kwargs(), limit=limit)).items
+
     def word_candidates(self, flt: MemoryFilter, query: str) -> list[UserMemory]:
         """The memories that can score for ``query`` in BM25: those with a word starting like a query word.
 

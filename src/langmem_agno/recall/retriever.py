@@ -196,6 +196,17 @@ class MemoryRetriever(BaseRetriever):
             hits += [ScoredMemory(m, 0.0) for m in candidates if m.memory_id not in taken][: k - len(hits)]
         return hits
 
+    def _block_plan(self, query: str, flt: MemoryFilter, limit: int) -> _Plan[list[ScoredMemory]]:
+        # One bounded read of the newest-first index tells whether everything fits: when the
+        # scope has at most `limit` memories they all come back, so none is ever left out.
+        newest: list[UserMemory] = yield twin(self.index.newest, self.index.anewest)(flt, limit + 1)
+        if not newest:
+            return []
+        hits = (yield from self._plan(query, flt, limit)) if query.strip() else []
+        taken = {h.memory.memory_id for h in hits}
+        fill = [ScoredMemory(m, 0.0) for m in newest if m.memory_id not in taken]
+        return [*hits, *fill][:limit]
+
     @property
     def guard(self) -> EmbeddingsGuard:
         """The embeddings model behind its time limit and outage log (needs ``embeddings``)."""
@@ -267,6 +278,35 @@ class MemoryRetriever(BaseRetriever):
         """Async twin of :meth:`rank`."""
         flt = self._filter(self.scope(config, **scope))
         return await arun_calls(self._plan(query, flt, k or self.k))
+
+    def rank_for_block(
+        self, query: str, *, limit: int, config: RunnableConfig | None = None, **scope: str | None
+    ) -> list[ScoredMemory]:
+        """The memories of a prompt block of ``limit`` entries: never fewer than the scope has.
+
+        When the scope holds at most ``limit`` memories, all of them, the relevant ones first;
+        otherwise the ``limit`` best, and when the ranking finds fewer, the rest filled with
+        the newest (score 0). So a small memory never drops out of the prompt because the
+        question shares no word with it. Costs one bounded read beyond :meth:`rank`.
+
+        Args:
+            query: The turn's text ("" gives the newest memories).
+            limit: The block's entry budget.
+            config: The run's config, for the scope.
+            **scope: Explicit ``user_id``/``agent_id``/``team_id``.
+
+        Returns:
+            At most ``limit`` hits, best first.
+        """
+        flt = self._filter(self.scope(config, **scope))
+        return run_calls(self._block_plan(query, flt, limit))
+
+    async def arank_for_block(
+        self, query: str, *, limit: int, config: RunnableConfig | None = None, **scope: str | None
+    ) -> list[ScoredMemory]:
+        """Async twin of :meth:`rank_for_block`."""
+        flt = self._filter(self.scope(config, **scope))
+        return await arun_calls(self._block_plan(query, flt, limit))
 
     def invoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> list[Document]:
         """Return the best memories for ``input`` as documents; scope from ``config`` or keywords."""

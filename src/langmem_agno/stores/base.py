@@ -13,6 +13,7 @@ another user is indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -23,6 +24,7 @@ from langmem_agno.record import (
     DEFAULT_MAX_MEMORY_CHARS,
     UserMemory,
     check_memory_text,
+    check_unicode,
     now_epoch_s,
     repair_record,
     unreadable_reason,
@@ -50,6 +52,7 @@ from langmem_agno.stores.types import (
 from langmem_agno.stores.validation import (
     check_limit,
     check_lookup_id,
+    check_optional_text,
     check_sort,
     id_list,
     new_record,
@@ -81,6 +84,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class MemoryStore(StorePrimitives):
@@ -135,6 +139,33 @@ class MemoryStore(StorePrimitives):
         self.secret_filter.check(stripped)
         return stripped
 
+    def check_field(self, name: str, value: object) -> str | None:
+        """Validate an optional text field (``input``, ``feedback``) as this store would on a write.
+
+        Args:
+            name: The field's name, for the message.
+            value: ``None``, or the text.
+
+        Returns:
+            The value, unchanged.
+
+        Raises:
+            InvalidMemoryError: If it is not text, is not valid Unicode, or holds a secret.
+        """
+        text = check_optional_text(name, value)
+        if text is not None:
+            self.secret_filter.check(text, what=name)
+        return text
+
+    def redact(self, text: str) -> str:
+        """``text`` with the secrets this store's filter finds replaced by ``[redacted: KIND]``.
+
+        Extraction stores the user's message as a memory's ``input`` this way: the fact is
+        kept, the password beside it is not. A lone UTF-16 surrogate, which no database
+        can store, becomes U+FFFD.
+        """
+        return self.secret_filter.redact(_LONE_SURROGATE.sub("\ufffd", text), "[redacted: {kind}]")
+
     # ------------------------------------------------------------ sync API
     def add(
         self,
@@ -175,6 +206,7 @@ class MemoryStore(StorePrimitives):
             team_id=team_id,
             topics=topics,
             input=input,
+            check_field=self.check_field,
         )
         return self._insert([record])[0]
 
@@ -188,7 +220,7 @@ class MemoryStore(StorePrimitives):
         Returns:
             The stored memories, in the order given.
         """
-        records = prepare_many(self.check_text, memories, user_id)
+        records = prepare_many(self.check_text, memories, user_id, check_field=self.check_field)
         return self._insert(records) if records else []
 
     def apply_changes(
@@ -230,7 +262,9 @@ class MemoryStore(StorePrimitives):
                 add's ``memory_id`` belongs to another user; nothing is written then.
             StoreUnavailableError: If the database cannot be reached.
         """
-        request = prepare_changes(self.check_text, user_id, adds, updates, deletes, agent_id, team_id)
+        request = prepare_changes(
+            self.check_text, user_id, adds, updates, deletes, agent_id, team_id, self.check_field
+        )
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
         return self._apply(request)
@@ -311,7 +345,9 @@ class MemoryStore(StorePrimitives):
         Raises:
             MemoryNotFoundError: If this user has no memory with this id.
         """
-        changes = prepare_update(self.check_text, memory_id, user_id, memory, topics, input, feedback)
+        changes = prepare_update(
+            self.check_text, memory_id, user_id, memory, topics, input, feedback, self.check_field
+        )
         # No update changes a memory's agent or team, so checking them first cannot race with one.
         if (agent_id, team_id) != (None, None) and self.get(
             memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
@@ -368,7 +404,7 @@ class MemoryStore(StorePrimitives):
             The users' statistics and the total number of users.
         """
         if user_id is not None:
-            check_id("user_id", user_id)
+            check_unicode("user_id", check_id("user_id", user_id))
         limit, offset = page_args(limit, offset, None)
         return self._stats(user_id, limit, offset)
 
@@ -478,12 +514,13 @@ class MemoryStore(StorePrimitives):
             team_id=team_id,
             topics=topics,
             input=input,
+            check_field=self.check_field,
         )
         return (await self._ainsert([record]))[0]
 
     async def aadd_many(self, memories: Sequence[str | UserMemory], *, user_id: str) -> list[UserMemory]:
         """Async twin of :meth:`add_many`."""
-        records = prepare_many(self.check_text, memories, user_id)
+        records = prepare_many(self.check_text, memories, user_id, check_field=self.check_field)
         return await self._ainsert(records) if records else []
 
     async def aapply_changes(
@@ -497,7 +534,9 @@ class MemoryStore(StorePrimitives):
         team_id: str | None = None,
     ) -> ChangeSet:
         """Async twin of :meth:`apply_changes`."""
-        request = prepare_changes(self.check_text, user_id, adds, updates, deletes, agent_id, team_id)
+        request = prepare_changes(
+            self.check_text, user_id, adds, updates, deletes, agent_id, team_id, self.check_field
+        )
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
         return await self._aapply(request)
@@ -550,7 +589,9 @@ class MemoryStore(StorePrimitives):
         team_id: str | None = None,
     ) -> UserMemory:
         """Async twin of :meth:`update`."""
-        changes = prepare_update(self.check_text, memory_id, user_id, memory, topics, input, feedback)
+        changes = prepare_update(
+            self.check_text, memory_id, user_id, memory, topics, input, feedback, self.check_field
+        )
         if (agent_id, team_id) != (None, None) and await self.aget(
             memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
         ) is None:
@@ -610,7 +651,7 @@ class MemoryStore(StorePrimitives):
     ) -> tuple[list[UserStats], int]:
         """Async twin of :meth:`user_stats`."""
         if user_id is not None:
-            check_id("user_id", user_id)
+            check_unicode("user_id", check_id("user_id", user_id))
         limit, offset = page_args(limit, offset, None)
         return await self._astats(user_id, limit, offset)
 

@@ -38,6 +38,8 @@ MAX_LOOKUP_ID_CHARS = 4_096
 
 #: A store's check of memory text: returns the text stripped, or raises.
 TextCheck = Callable[[object], str]
+#: A store's check of an optional text field (``input``, ``feedback``) by name: the value, or raises.
+FieldCheck = Callable[[str, object], "str | None"]
 
 
 def check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
@@ -109,18 +111,20 @@ def new_record(
     team_id: str | None,
     topics: Sequence[str] | None,
     input: str | None,
+    check_field: FieldCheck | None = None,
 ) -> UserMemory:
     """The record to insert for ``memory`` (text or a full :class:`UserMemory`), checked and stamped."""
+    check_field = check_field or check_optional_text
     check_unicode("user_id", check_id("user_id", user_id))
     # Checked here, not left to pydantic: model_copy() below does not
     # validate, and a mapping such as {"$ne": None} must never reach a query.
     check_scope_ids(agent_id, team_id)
-    input = check_optional_text("input", input)
+    input = check_field("input", input)
     if isinstance(memory, UserMemory):
         # A record built in code or read from a file carries ids of its own, checked like arguments.
         check_record_ids(memory)
-        check_optional_text("input", memory.input)
-        check_optional_text("feedback", memory.feedback)
+        check_field("input", memory.input)
+        check_field("feedback", memory.feedback)
         if memory.user_id not in (None, user_id):
             raise InvalidMemoryError(
                 f"memory {memory.memory_id!r} belongs to user {memory.user_id!r}, not {user_id!r}"
@@ -154,13 +158,21 @@ def prepare_many(
     user_id: str,
     agent_id: str | None = None,
     team_id: str | None = None,
+    check_field: FieldCheck | None = None,
 ) -> list[UserMemory]:
     """The records of one bulk add, checked; an id given twice is refused."""
     if isinstance(memories, (str, bytes)) or not isinstance(memories, Sequence):
         raise InvalidMemoryError(f"memories must be a list, got {type(memories).__name__}")
     records = [
         new_record(
-            check_text, m, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=None, input=None
+            check_text,
+            m,
+            user_id=user_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            topics=None,
+            input=None,
+            check_field=check_field,
         )
         for m in memories
     ]
@@ -176,10 +188,11 @@ def prepare_changes(
     deletes: Sequence[str],
     agent_id: str | None,
     team_id: str | None,
+    check_field: FieldCheck | None = None,
 ) -> ChangeRequest:
     """The checked request of one atomic change set (adds, updates, deletes of one user)."""
     flt = scope_filter(user_id, agent_id, team_id)
-    records = prepare_many(check_text, adds, user_id, agent_id, team_id)
+    records = prepare_many(check_text, adds, user_id, agent_id, team_id, check_field)
     if isinstance(updates, (str, bytes)) or not isinstance(updates, Sequence):
         raise InvalidMemoryError(f"updates must be a list of MemoryUpdate, got {updates!r:.80}")
     changes: list[tuple[str, dict[str, Any]]] = []
@@ -190,7 +203,14 @@ def prepare_changes(
             (
                 upd.memory_id,
                 prepare_update(
-                    check_text, upd.memory_id, user_id, upd.memory, upd.topics, upd.input, upd.feedback
+                    check_text,
+                    upd.memory_id,
+                    user_id,
+                    upd.memory,
+                    upd.topics,
+                    upd.input,
+                    upd.feedback,
+                    check_field,
                 ),
             )
         )
@@ -209,8 +229,10 @@ def prepare_update(
     topics: Sequence[str] | None,
     input: str | None,
     feedback: str | None,
+    check_field: FieldCheck | None = None,
 ) -> dict[str, Any]:
     """The fields an update sets (only those given, plus ``updated_at``), checked."""
+    check_field = check_field or check_optional_text
     check_unicode("memory_id", check_id("memory_id", memory_id))
     check_unicode("user_id", check_id("user_id", user_id))
     changes: dict[str, Any] = {}
@@ -222,7 +244,7 @@ def prepare_update(
         if value is not None:
             if not isinstance(value, str):
                 raise InvalidMemoryError(f"{name} must be a string, got {value!r:.80}")
-            changes[name] = check_optional_text(name, value)
+            changes[name] = check_field(name, value)
     changes["updated_at"] = now_epoch_s()
     return changes
 

@@ -17,7 +17,8 @@ from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.runtime import Runtime
-from langmem import create_manage_memory_tool, create_search_memory_tool
+from langmem import create_manage_memory_tool, create_memory_store_manager, create_search_memory_tool
+from pydantic import BaseModel
 
 from langmem_agno import MemoryRetriever, ScriptedChatModel, SQLiteMemoryStore, create_memory_tools
 from langmem_agno.agents.langgraph_store import LangGraphStore
@@ -120,3 +121,34 @@ async def test_a_graph_node_reads_and_writes_through_runtime_store(db: Path, mod
         "Sarah is vegetarian",
         "Sarah lives in Porto",
     ]
+
+
+class Preference(BaseModel):
+    """A preference of the user."""
+
+    content: str
+    channel: str
+
+
+def test_langmems_store_manager_writes_structured_memories_agno_reads_as_text(db: Path) -> None:
+    def extract(messages: list[Any]) -> AIMessage:
+        args = {"content": "Sarah prefers email", "channel": "email"}
+        return AIMessage(
+            "", tool_calls=[{"name": "Preference", "args": args, "id": "t1", "type": "tool_call"}]
+        )
+
+    lg = LangGraphStore(SQLiteMemoryStore(db))
+    manager = create_memory_store_manager(
+        ScriptedChatModel(responder=extract), schemas=[Preference], namespace=LANGMEM_NAMESPACE, store=lg
+    )
+    manager.invoke(
+        {"messages": [{"role": "user", "content": "Email me, please."}]},
+        config={"configurable": {"langgraph_user_id": "sarah"}},
+    )
+    (item,) = lg.search(("memories", "sarah"))
+    assert item.value == {
+        "kind": "Preference",
+        "content": {"content": "Sarah prefers email", "channel": "email"},
+    }
+    (read,) = SqliteDb(db_file=str(db), memory_table="agno_memories").get_user_memories(user_id="sarah")
+    assert (read.memory_id, read.memory) == (item.key, "Sarah prefers email")

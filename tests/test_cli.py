@@ -617,7 +617,8 @@ def test_demo_subcommand_runs_the_demo(cli: Cli, tmp_path: Path) -> None:
     assert scripted.endswith(
         f"The memories are kept in {db}; list them with:\n  langmem-agno --db {db} list --user sarah\n"
     )
-    assert SQLiteMemoryStore(db).list_memories(user_id="sarah").total > 0  # --db reached the demo
+    with SQLiteMemoryStore(db) as kept:  # closed here: an open connection keeps its WAL file around
+        assert kept.list_memories(user_id="sarah").total > 0  # --db reached the demo
     listed = as_json(cli("--db", str(db), "--json", "list", "--user", "sarah"))  # the printed hint works
     assert "User is vegetarian" in {m["memory"] for m in listed}
 

@@ -4,8 +4,9 @@ What ``langmem-agno import`` runs, usable without the command line::
 
     summary = import_memories(store, "memories.jsonl")
 
-:func:`import_memories` checks the whole file before writing anything, so a bad
-line stops the import with nothing written, and every bad line is reported (the
+:func:`import_memories` checks the whole file before writing anything, with the
+store's own checks (the secret filter included), so a bad line stops the import with
+nothing written, and every bad line is reported (the
 first :data:`MAX_REPORTED_BAD_LINES`, then how many more); the writes are
 insert-if-absent by ``memory_id``, so a rerun, after a fix or after a failure
 half-way through the writes, never writes a memory twice and leaves memories
@@ -255,6 +256,10 @@ def _check_file(store: MemoryStore, path: str, default_user: str | None, progres
                     raise BadLineError(
                         path, number, f"memory_id {memory.memory_id!r} already appears on line {seen}"
                     )
+                if memory is not None:
+                    # The store's own checks (secrets in text, input and feedback, ids, topics), here,
+                    # so a line the store would refuse stops the import before anything is written.
+                    _store_checks(store, memory, path, number)
             except BadLineError as exc:
                 bad += 1
                 if len(problems) < MAX_REPORTED_BAD_LINES:
@@ -266,6 +271,13 @@ def _check_file(store: MemoryStore, path: str, default_user: str | None, progres
     if bad:
         raise BadFileError(path, problems, bad)
     return len(first_seen), len(users)
+
+
+def _store_checks(store: MemoryStore, memory: UserMemory, path: str, line: int) -> None:
+    try:
+        store.check_record(memory, user_id=memory.user_id or "")
+    except InvalidMemoryError as exc:
+        raise BadLineError(path, line, str(exc)) from exc
 
 
 class _Importer:

@@ -157,6 +157,29 @@ class MemoryStore(StorePrimitives):
             self.secret_filter.check(text, what=name)
         return text
 
+    def check_record(self, memory: UserMemory, *, user_id: str) -> UserMemory:
+        """Run every check :meth:`add` runs on ``memory`` (ids, text, topics, input, feedback), with no I/O.
+
+        What an import runs on every line before it writes anything, so a file is refused whole,
+        naming each bad line, rather than half-written.
+
+        Returns:
+            The record as :meth:`add` would insert it.
+
+        Raises:
+            InvalidMemoryError: Naming what is not valid.
+        """
+        return new_record(
+            self.check_text,
+            memory,
+            user_id=user_id,
+            agent_id=None,
+            team_id=None,
+            topics=None,
+            input=None,
+            check_field=self.check_field,
+        )
+
     def redact(self, text: str) -> str:
         """``text`` with the secrets this store's filter finds replaced by ``[redacted: KIND]``.
 

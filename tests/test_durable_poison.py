@@ -13,6 +13,7 @@ from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import is_transient
+from langmem_agno.extraction.failed import list_failed, retry_failed
 from langmem_agno.extraction.node import MemoryNode, create_memory_node
 from langmem_agno.testing.scripted import ScriptedChatModel
 
@@ -146,3 +147,21 @@ def test_which_failures_are_transient() -> None:
         assert is_transient(error), error
     for error in (ValueError("content filter"), RuntimeError("context too long")):
         assert not is_transient(error), error
+
+
+def test_failed_spans_are_listed_and_retried_from_the_store_alone(tmp_path: Any) -> None:
+    # What `langmem-agno failed` and `langmem-agno retry ID` do: no node, only the database.
+    path = tmp_path / "agno.db"
+    refuse = ContentFilter()
+    node = create_memory_node(MemoryManager(ScriptedChatModel(responder=refuse), SQLiteMemoryStore(path)))
+    history: list[BaseMessage] = []
+    for text in ("POISON", "a", "b"):
+        history.append(HumanMessage(text, id=text))
+        node.invoke({"messages": list(history)}, CONFIG)
+    store = SQLiteMemoryStore(path)
+    (failed,) = list_failed(store, user_id="u1")
+    assert list_failed(store, user_id="u2") == [] and failed.scope.user_id == "u1"
+    refuse.armed = False
+    result = retry_failed(MemoryManager(ScriptedChatModel(responder=refuse), store), failed.span_id)
+    assert result.ok and list_failed(store) == []
+    assert "User said: POISON" in said(store)

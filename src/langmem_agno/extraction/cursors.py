@@ -317,6 +317,7 @@ class ThreadCursorStore:
                     )
                 s["owner"], s["until"] = owner, now + lease_for
             new = list(messages[start:])
+            spans = [_span(key, s) for s in taken]
             if new:
                 doc["spans"].append(
                     {
@@ -329,12 +330,13 @@ class ThreadCursorStore:
                         "error": None,
                     }
                 )
-                taken.append(doc["spans"][-1])
+                # The messages in hand, not read back from their JSON: a long new history is cheap.
+                spans.append(Span(doc["spans"][-1]["id"], key, scope, new))
                 doc["tail"] = [message_digest(m) for m in messages[-TAIL_LENGTH:]]
                 doc["seen"] = int(doc["seen"]) + len(new)
-            if not taken:
+            if not spans:
                 return None
-            return doc, Claim([_span(key, s) for s in taken])
+            return doc, Claim(spans)
 
         claim = yield from self._change(key, scope.user_id, change)
         return claim if claim is not None else Claim([])

@@ -42,6 +42,7 @@ from langmem_agno.extraction.cursors import (
     new_owner,
     thread_key,
 )
+from langmem_agno.extraction.failed import retry_steps
 from langmem_agno.extraction.manager import ExtractionResult, MemoryManager, trace_config
 from langmem_agno.extraction.queue import Job
 from langmem_agno.scope import MemoryScope
@@ -191,27 +192,11 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         Raises:
             InvalidMemoryError: If no failed span has that id.
         """
-        return run_calls(self._retry_steps(span_id))
+        return run_calls(retry_steps(self.manager, self.cursors, span_id))
 
     async def aretry(self, span_id: str) -> ExtractionResult:
         """Async twin of :meth:`retry`."""
-        return await arun_calls(self._retry_steps(span_id))
-
-    def _retry_steps(self, span_id: str) -> Generator[Call[Any], Any, ExtractionResult]:
-        span = yield from self.cursors.take_failed(span_id)
-        if span is None:
-            raise InvalidMemoryError(f"no failed extraction span has the id {span_id!r}")
-        scope = span.scope
-        try:
-            result: ExtractionResult = yield twin(self.manager.extract, self.manager.aextract)(
-                span.messages, user_id=scope.user_id, agent_id=scope.agent_id, team_id=scope.team_id
-            )
-        except Exception as exc:
-            yield from self.cursors.keep_failed(_refailed(span, exc))
-            raise
-        if result.error is not None:
-            yield from self.cursors.keep_failed(_refailed(span, result.error))
-        return result
+        return await arun_calls(retry_steps(self.manager, self.cursors, span_id))
 
     # ------------------------------------------------------------ the node
     def _pending(self, state: Any, config: RunnableConfig) -> _Pending:
@@ -403,16 +388,4 @@ def create_memory_node(
         name=name,
         cursors=cursors,
         exit_seconds=exit_seconds,
-    )
-
-
-def _refailed(span: FailedSpan, error: BaseException) -> FailedSpan:
-    return FailedSpan(
-        span.span_id,
-        span.key,
-        span.scope,
-        span.messages,
-        span.attempts + 1,
-        f"{type(error).__name__}: {error}"[:2_000],
-        span.failed_at,
     )

@@ -281,7 +281,12 @@ def library_store(data: RecallSet) -> SQLiteMemoryStore:
 
 
 def library_ranker(retriever: MemoryRetriever) -> Ranker:
+    """The retriever as a ranker; its clock reads the question's ``asked_at`` ("two weeks ago")."""
+    asked = [0.0]
+    retriever.clock = lambda: asked[0]
+
     def rank(user_id: str, question: str, asked_at: str, k: int) -> list[str]:
+        asked[0] = datetime.fromisoformat(asked_at + "+00:00").timestamp()
         return [h.memory.memory_id for h in retriever.rank(question, user_id=user_id, k=k)]
 
     return rank

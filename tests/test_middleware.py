@@ -637,7 +637,7 @@ async def test_a_stored_record_that_cannot_be_read_costs_the_memories_not_the_an
         middleware=[MemoryMiddleware(store=store, adaptive=False, extract=False, tools=False)],
     )
     turn = {"messages": [HumanMessage(QUESTION)]}
-    with caplog.at_level(logging.WARNING, logger="langmem_agno.middleware"):
+    with caplog.at_level(logging.WARNING):
         out = (
             await agent.ainvoke(turn, context=Ctx("u1"))
             if use_async
@@ -645,8 +645,11 @@ async def test_a_stored_record_that_cannot_be_read_costs_the_memories_not_the_an
         )
     assert out["messages"][-1].content == "Hello!"
     assert system_text(model.calls[0]) == SYSTEM
-    (warning,) = [r for r in caplog.records if r.name == "langmem_agno.middleware"]
-    assert "InvalidMemoryError" in warning.getMessage() and "'yesterday'" in warning.getMessage()
+    # Reported by the middleware (recall failed) or by the store's reader (the row skipped).
+    warnings = [
+        r.getMessage() for r in caplog.records if r.name in ("langmem_agno.middleware", "langmem_agno.record")
+    ]
+    assert warnings and all("'yesterday'" in w for w in warnings)
     # The other user's memories are untouched and still recalled.
     agent.invoke(turn, context=Ctx("u2"))
     assert "never email" in system_text(model.calls[-1])

@@ -85,6 +85,6 @@ def test_ids_are_resolved_by_langchains_own_factories(
     added = manager.extract(["I prefer email"], user_id="u1").added
     assert [m.memory for m in added] == ["User prefers email"]
     retriever = MemoryRetriever(store=store, embeddings="acme:embed-1")
-    assert retriever.embeddings is embeddings and retriever.mode == "dense"
+    assert retriever.embeddings is embeddings and retriever.mode == "hybrid"
     assert [d.page_content for d in retriever.invoke("email", user_id="u1")] == ["User prefers email"]
     assert asked == ["acme:chat-1", "acme:embed-1"]

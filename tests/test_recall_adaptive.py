@@ -142,8 +142,11 @@ def test_finding_out_whether_they_fit_is_one_bounded_read(monkeypatch: pytest.Mo
         return list_memories(**kwargs)
 
     monkeypatch.setattr(store, "list_memories", counting)
-    MemoryInjector(MemoryRetriever(store=store, ranking="lexical"), max_memories=7).block(
-        [HumanMessage("peanuts")], user_id="u1"
-    )
+    injector = MemoryInjector(MemoryRetriever(store=store, ranking="lexical"), max_memories=7)
+    injector.block([HumanMessage("peanuts")], user_id="u1")  # reads the scope once for ranking
+    seen.clear()
+    calls.clear()
+    block = injector.block([HumanMessage("peanuts again")], user_id="u1")
+    assert "peanuts" in block
     assert seen == [8]
-    assert calls == [8]  # no unbounded load of every memory
+    assert calls == [8]  # no unbounded load of every memory while nothing changed

@@ -1,7 +1,9 @@
 """Recall: the memories that matter for a turn, ranked, budgeted and rendered for a prompt.
 
 ``retriever`` (the LangChain retriever), ``text`` (the stop-word list and message
-text), ``lexical`` (BM25), ``dense`` (vectors), ``fusion`` (combining rankings),
+text), ``lexical`` (BM25), ``dense`` (vectors), ``view`` (one scope's memories, BM25
+lexicon and vector matrix, kept until the scope changes), ``dates`` (dates a question
+names), ``guard`` (embeddings calls that may fail), ``fusion`` (the old rank fusion),
 ``index`` with one subclass per backend (``index_sqlite``, ``index_mongo``) and the
 ``registry`` that picks one, and ``render`` (the prompt block).
 """

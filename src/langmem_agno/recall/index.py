@@ -11,20 +11,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 
 from langmem_agno.recall.dense import StoredVector, Vector
 from langmem_agno.recall.lexical import rank_in_process
 from langmem_agno.recall.text import content_terms, stem_prefix
+from langmem_agno.recall.view import ScopeView
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
-__all__ = ["CANDIDATE_LIMIT", "RecallIndex"]
+__all__ = ["CANDIDATE_LIMIT", "VIEW_CACHE_SIZE", "RecallIndex"]
 
 #: How many of a user's memories (newest first) the in-process paths rank.
 #: Bounded so one prolific user cannot make every turn load everything.
 CANDIDATE_LIMIT = 20_000
+#: How many scopes' views (memories, lexicon, vector matrices) a store keeps, least recently used
+#: evicted first: about 15 MB for a scope of 10,000 memories with 384-wide vectors.
+VIEW_CACHE_SIZE = 64
 
 
 class RecallIndex:
@@ -43,6 +48,56 @@ class RecallIndex:
         self.candidate_limit = candidate_limit
         self._vectors: dict[tuple[str, str], dict[str, StoredVector]] = {}
         self._lock = threading.Lock()
+        self._views: OrderedDict[MemoryFilter, ScopeView] = OrderedDict()
+
+    # ------------------------------------------------------------ scope views
+    def stamp(self, flt: MemoryFilter) -> Hashable:
+        """A value that changes when the user's memories change, from one bounded, indexed read.
+
+        Here: the count and the newest memory's ``updated_at`` and id (any write through a
+        store sets ``updated_at``). SQLite overrides it with a counter its triggers keep.
+        """
+        page = self.store.list_memories(user_id=flt.user_id, limit=1)
+        newest = page.items[0] if page.items else None
+        return (page.total, None if newest is None else (newest.updated_at, newest.memory_id))
+
+    async def astamp(self, flt: MemoryFilter) -> Hashable:
+        """Async twin of :meth:`stamp`."""
+        page = await self.store.alist_memories(user_id=flt.user_id, limit=1)
+        newest = page.items[0] if page.items else None
+        return (page.total, None if newest is None else (newest.updated_at, newest.memory_id))
+
+    def cached_view(self, flt: MemoryFilter, stamp: Hashable) -> ScopeView | None:
+        """The kept view of this scope if nothing changed since it was read (``stamp`` equal)."""
+        with self._lock:
+            view = self._views.get(flt)
+            if view is None or view.stamp != stamp:
+                return None
+            self._views.move_to_end(flt)
+            return view
+
+    def _keep(self, flt: MemoryFilter, view: ScopeView) -> ScopeView:
+        with self._lock:
+            self._views[flt] = view
+            self._views.move_to_end(flt)
+            while len(self._views) > VIEW_CACHE_SIZE:
+                self._views.popitem(last=False)
+        return view
+
+    def build_view(self, flt: MemoryFilter, stamp: Hashable) -> ScopeView:
+        """Read the scope's memories once and keep them as a view stamped ``stamp``.
+
+        ``stamp`` must be read *before* the memories, so a write in between leaves the
+        view with an older stamp than the data: the next query rebuilds, never misses it.
+        """
+        memories, complete = self.candidates(flt)
+        return self._keep(flt, ScopeView(stamp, memories, complete))
+
+    async def abuild_view(self, flt: MemoryFilter, stamp: Hashable) -> ScopeView:
+        """Async twin of :meth:`build_view`."""
+        memories, complete = await self.acandidates(flt)
+        view = await asyncio.to_thread(ScopeView, stamp, memories, complete)
+        return self._keep(flt, view)
 
     # ------------------------------------------------------------ candidates
     def candidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:

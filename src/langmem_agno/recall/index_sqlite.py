@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,13 +74,27 @@ class SQLiteRecallIndex(RecallIndex):
         self.table = store.table
         self.fts = f"{store.table}_fts"
         self.vectors_table = f"{store.table}_vectors"
+        self.changes_table = f"{store.table}_changes"
         self._ready = False
 
     # ------------------------------------------------------------ schema
     def _ddl(self) -> list[str]:
-        t, fts, vec = self.table, self.fts, self.vectors_table
+        t, fts, vec, chg = self.table, self.fts, self.vectors_table, self.changes_table
         row = f"new.rowid, new.memory_id, {_decoded('new.memory')}, {_decoded_topics('new.topics')}"
+
+        def bump(who: str) -> str:
+            # A per-user change counter: recall's cached view of a user is current while it holds.
+            return (
+                f"INSERT INTO {chg}(user_id, gen) VALUES (coalesce({who}.user_id, ''), 1) "
+                "ON CONFLICT(user_id) DO UPDATE SET gen = gen + 1;"
+            )
+
         return [
+            f"CREATE TABLE IF NOT EXISTS {chg} (user_id VARCHAR PRIMARY KEY, gen INTEGER NOT NULL)",
+            f"CREATE TRIGGER IF NOT EXISTS lma_{t}_chg_ai AFTER INSERT ON {t} BEGIN {bump('new')} END",
+            f"CREATE TRIGGER IF NOT EXISTS lma_{t}_chg_au AFTER UPDATE ON {t} BEGIN "
+            f"{bump('old')} {bump('new')} END",
+            f"CREATE TRIGGER IF NOT EXISTS lma_{t}_chg_ad AFTER DELETE ON {t} BEGIN {bump('old')} END",
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {fts} USING fts5("
             f"mid UNINDEXED, body, tags, tokenize='{FTS_TOKENIZE}')",
             f"""CREATE TABLE IF NOT EXISTS {vec} (
@@ -132,6 +146,24 @@ class SQLiteRecallIndex(RecallIndex):
                 for stmt in self._rebuild_sql():
                     cur.execute(stmt)
         self._ready = True
+
+    # ------------------------------------------------------------ change stamp
+    def stamp(self, flt: MemoryFilter) -> Hashable:
+        """The user's change counter, kept by triggers on the memory table: one primary-key read.
+
+        The triggers fire for every writer of the file (Agno's ``SqliteDb`` included), so a
+        memory added, changed or deleted anywhere changes the stamp.
+        """
+        self.ensure()
+        with self.sqlite.companion_cursor() as cur:
+            row = cur.execute(
+                f"SELECT gen FROM {self.changes_table} WHERE user_id = ?", (flt.user_id,)
+            ).fetchone()
+        return None if row is None else int(row[0])
+
+    async def astamp(self, flt: MemoryFilter) -> Hashable:
+        """Async twin of :meth:`stamp`, on a worker thread."""
+        return await asyncio.to_thread(self.stamp, flt)
 
     # ------------------------------------------------------------ lexical
     def _where(self, flt: MemoryFilter) -> tuple[str, list[Any]]:

@@ -2,8 +2,10 @@
 
 :class:`MemoryRetriever` ranks one user's memories for a query and returns
 them as ``Document`` objects. Without an embeddings model it ranks lexically (BM25
-with stemming); with one it also ranks by vector similarity and fuses both
-rankings (reciprocal rank fusion), optionally blending in recency.
+with stemming); with one it blends normalised vector and BM25 scores over the
+scope's memories (kept as a :class:`~langmem_agno.recall.view.ScopeView` until the
+scope changes). A date the question names boosts memories created near it;
+recency, when asked for, is blended onto the normalised scores.
 
 The ranking is written once, as a *plan*: a generator that yields typed calls
 (:func:`~langmem_agno.twins.twin`: a method of the recall index or of the
@@ -14,9 +16,12 @@ embeddings model, paired with its async twin) and receives their results.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections import Counter
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, Literal, TypeVar
 
+import numpy as np
+import numpy.typing as npt
 from langchain_core.callbacks import AsyncCallbackManagerForRetrieverRun, CallbackManagerForRetrieverRun
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
@@ -27,11 +32,12 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 from langmem_agno.checks import check_ids, options_error
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
-from langmem_agno.recall.dense import StoredVector, as_vectors, cosine_rank, model_key, text_hash
-from langmem_agno.recall.fusion import fuse
+from langmem_agno.recall.dates import date_closeness, date_windows
+from langmem_agno.recall.dense import StoredVector, as_vectors, model_key, text_hash
 from langmem_agno.recall.guard import EmbeddingsGuard
 from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
+from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, z_normalised
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
@@ -40,14 +46,27 @@ from langmem_agno.twins import Call, arun_calls, run_calls, twin
 T = TypeVar("T")
 __all__ = ["CANDIDATE_FACTOR", "MIN_CANDIDATES", "MemoryRetriever", "Ranking", "to_documents"]
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
-#: Each ranking contributes this many times ``k`` candidates to the fusion.
+#: Kept for callers of the old fusion; ranking now scores every memory of the scope.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
+#: The dense share of a hybrid score (the rest is lexical), both normalised per scope: on the
+#: recall set of benchmarks/recall_eval.py dense carries most of the signal, BM25 the rare words.
+DENSE_WEIGHT = 0.8
+#: What a memory created inside the date window a question names adds to its score (best is 1).
+DATE_WEIGHT = 0.6
 #: Seconds an embeddings call may take before recall goes on without it.
 DEFAULT_EMBEDDINGS_TIMEOUT = 10.0
 
 
 _Plan = Generator[Call[Any], Any, T]
+
+
+def _top(scores: npt.NDArray[np.float64], k: int) -> list[int]:
+    """Positions of the ``k`` best finite scores, best first; ties keep the view's order (newest first)."""
+    finite = np.flatnonzero(np.isfinite(scores))
+    if len(finite) > k:
+        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
+    return sorted(finite.tolist(), key=lambda i: (-scores[i], i))
 
 
 class MemoryRetriever(BaseRetriever):
@@ -67,11 +86,11 @@ class MemoryRetriever(BaseRetriever):
         embeddings: A LangChain embeddings model, or its ``init_embeddings`` id such as
             ``"openai:text-embedding-3-small"``; enables dense and hybrid ranking.
         embeddings_key: Names the model's vectors in storage; derived from the model when unset.
-        ranking: ``"lexical"``, ``"dense"``, ``"hybrid"`` (fused), or ``"auto"``: dense
-            with embeddings, lexical without. Dense is the default with embeddings because
-            on paraphrased questions fusing in BM25 lowered recall@5 (0.93 to 0.87 in
-            ``benchmarks/bench_recall.py``); choose ``"hybrid"`` when queries share
-            rare words (names, ids) with the memories.
+        ranking: ``"lexical"`` (BM25 over the scope's own memories), ``"dense"`` (cosine of
+            vectors centred on the scope's mean), ``"hybrid"`` (``DENSE_WEIGHT`` of the dense
+            z-score plus the rest of max-normalised BM25 over the scope's own memories), or
+            ``"auto"``: hybrid with embeddings, lexical without (see
+            ``benchmarks/recall_eval.py`` for the figures behind the choice).
         recency_weight: 0 for relevance only, up to 1 for newest first.
         recency_half_life_days: Age at which recency counts half.
         fill_with_recent: Pad the results up to ``k`` with the newest memories when
@@ -80,6 +99,8 @@ class MemoryRetriever(BaseRetriever):
         embeddings_timeout: Seconds an embeddings call may take (``None``: no limit). A call that
             raises or takes longer makes this query rank lexically; one warning is logged per
             outage, and one line when the model answers again.
+        clock: Returns the current epoch seconds, which dates in a query ("two weeks ago")
+            and recency are relative to; the system clock when unset (set it to replay).
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -105,6 +126,7 @@ class MemoryRetriever(BaseRetriever):
     fill_with_recent: bool = False
     default_user_id: str | None = None
     embeddings_timeout: float | None = Field(default=DEFAULT_EMBEDDINGS_TIMEOUT, gt=0.0)
+    clock: Callable[[], float] | None = None
     _index: RecallIndex | None = PrivateAttr(default=None)
     _guard: EmbeddingsGuard | None = PrivateAttr(default=None)
 
@@ -137,7 +159,7 @@ class MemoryRetriever(BaseRetriever):
     def mode(self) -> Literal["lexical", "dense", "hybrid"]:
         """The ranking actually used."""
         if self.ranking == "auto":
-            return "dense" if self.embeddings is not None else "lexical"
+            return "hybrid" if self.embeddings is not None else "lexical"
         return self.ranking
 
     # ------------------------------------------------------------ scope
@@ -160,41 +182,64 @@ class MemoryRetriever(BaseRetriever):
     def _plan(self, query: str, flt: MemoryFilter, k: int) -> _Plan[list[ScoredMemory]]:
         if not isinstance(query, str):
             raise InvalidMemoryError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
-        mode = self.mode
+        now = now_epoch_s() if self.clock is None else int(self.clock())
         index = self.index
-        # Only a fusion needs candidates beyond the k it returns.
-        n = k if mode == "lexical" and not self.recency_weight else max(k * CANDIDATE_FACTOR, MIN_CANDIDATES)
-        candidates: list[UserMemory] | None = None
-        complete = False
-        rankings: list[list[ScoredMemory]] = []
-        dense_failed = False
-        if mode != "lexical":
-            candidates, complete = yield twin(index.candidates, index.acandidates)(flt)
-            if candidates and query.strip():
-                dense = yield from self._dense_plan(query, flt, candidates, complete, n)
-                # An embeddings outage costs the semantic ranking, never the answer: rank lexically.
-                dense_failed = dense is None
-                rankings.append(dense or [])
-        if mode != "dense" or dense_failed:
-            lexical_pool = candidates
-            if lexical_pool is None and index.lexical_in_process:
-                # Only memories sharing a word stem with the query can score; the
-                # server finds them, so a user's whole history is not shipped per query.
-                lexical_pool = yield twin(index.word_candidates, index.aword_candidates)(flt, query)
-            rankings.insert(0, (yield twin(index.lexical, index.alexical)(flt, query, n, lexical_pool)))
-        hits = fuse(
-            rankings,
-            limit=k,
-            now=now_epoch_s(),
-            recency_weight=self.recency_weight,
-            half_life_days=self.recency_half_life_days,
+        # One indexed read says whether the scope changed; only then are its memories read again.
+        stamp = yield twin(index.stamp, index.astamp)(flt)
+        view = index.cached_view(flt, stamp)
+        if view is None:
+            view = yield twin(index.build_view, index.abuild_view)(flt, stamp)
+        if not view.memories:
+            return []
+        dense = (
+            (yield from self._dense_scores(query, flt, view))
+            if query.strip() and self.mode != "lexical"
+            else None
         )
+        if dense is None:
+            # No query, or an embeddings outage: rank lexically, over the same memories.
+            lexical = view.lexicon.scores(query)
+            relevance, usable = max_normalised(lexical), lexical > 0
+        elif self.mode == "dense":
+            relevance, usable = z_normalised(dense), np.isfinite(dense)
+        else:
+            lexical = view.lexicon.scores(query)
+            relevance = DENSE_WEIGHT * z_normalised(dense) + (1.0 - DENSE_WEIGHT) * max_normalised(lexical)
+            usable = np.isfinite(dense) | (lexical > 0)
+        scores, dated = self._adjusted(relevance, view.created, view.updated, query, now)
+        # A memory from the date the question names is a candidate even when it shares no word.
+        order = _top(np.where(usable | dated, scores, -np.inf), k)
+        hits = [ScoredMemory(view.memories[i], float(scores[i])) for i in order]
         if self.fill_with_recent and len(hits) < k:
-            if candidates is None:
-                candidates, _ = yield twin(index.candidates, index.acandidates)(flt)
             taken = {h.memory.memory_id for h in hits}
-            hits += [ScoredMemory(m, 0.0) for m in candidates if m.memory_id not in taken][: k - len(hits)]
+            hits += [ScoredMemory(m, 0.0) for m in view.memories if m.memory_id not in taken][: k - len(hits)]
         return hits
+
+    def _adjusted(
+        self,
+        relevance: npt.NDArray[np.float64],
+        created: npt.NDArray[np.int64],
+        updated: npt.NDArray[np.int64],
+        query: str,
+        now: int,
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Relevance (normalised, best 1) with a named date's boost and recency blended in.
+
+        Returns:
+            The scores, and which memories fall near a date the query names.
+        """
+        scores = relevance
+        windows = date_windows(query, now) if query.strip() else []
+        dated = np.zeros(len(created), dtype=np.bool_)
+        if windows:
+            closeness = date_closeness(created, windows)
+            scores = scores + DATE_WEIGHT * closeness
+            dated = closeness > 0
+        if self.recency_weight:
+            age_days = np.maximum(now - updated, 0) / 86_400
+            recent = 0.5 ** (age_days / self.recency_half_life_days)
+            scores = (1.0 - self.recency_weight) * scores + self.recency_weight * recent
+        return scores, dated
 
     def _block_plan(self, query: str, flt: MemoryFilter, limit: int) -> _Plan[list[ScoredMemory]]:
         # One bounded read of the newest-first index tells whether everything fits: when the
@@ -218,20 +263,33 @@ class MemoryRetriever(BaseRetriever):
             )
         return self._guard
 
-    def _dense_plan(
-        self, query: str, flt: MemoryFilter, candidates: list[UserMemory], complete: bool, n: int
-    ) -> _Plan[list[ScoredMemory] | None]:
-        """Rank by vectors; ``None`` when the embeddings model failed (the guard has logged it)."""
+    def _dense_scores(
+        self, query: str, flt: MemoryFilter, view: ScopeView
+    ) -> _Plan[npt.NDArray[np.float64] | None]:
+        """Centred cosine of every memory of ``view``; ``None`` when the embeddings model failed."""
+        guard = self.guard
+        matrix = view.dense.get(guard.name)
+        if matrix is None:
+            matrix = yield from self._dense_matrix(flt, view)
+            if matrix is None:
+                return None
+        raw_query = yield twin(guard.embed_query, guard.aembed_query)(query)
+        if raw_query is None:
+            return None
+        return matrix.scores(as_vectors([raw_query], 1)[0], len(view.memories))
+
+    def _dense_matrix(self, flt: MemoryFilter, view: ScopeView) -> _Plan[DenseMatrix | None]:
+        """Load (or embed) the vectors of a view's memories, once per change of the scope."""
         guard, index = self.guard, self.index
         key = guard.name
-        ids = [m.memory_id for m in candidates]
+        ids = [m.memory_id for m in view.memories]
         stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
-            flt.user_id, key, ids, complete
+            flt.user_id, key, ids, view.complete
         )
         # Embed what has no vector yet (written by Agno, or before embeddings were on) or changed text.
         stale = [
             m
-            for m in candidates
+            for m in view.memories
             if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
         ]
         if stale:
@@ -244,16 +302,22 @@ class MemoryRetriever(BaseRetriever):
             ]
             yield twin(index.save_vectors, index.asave_vectors)(flt.user_id, key, fresh)
             stored.update(fresh)
-        raw_query = yield twin(guard.embed_query, guard.aembed_query)(query)
-        if raw_query is None:
-            return None
-        query_vector = as_vectors([raw_query], 1)[0]
-        server = yield twin(index.server_dense, index.aserver_dense)(flt, query_vector, key, n)
-        return server if server is not None else cosine_rank(candidates, stored, query_vector, n)
+        vectors = [stored[m.memory_id].vector for m in view.memories]
+        # Vectors of another width (a model that changed under the same key) are left out.
+        width = Counter(v.shape for v in vectors).most_common(1)[0][0]
+        rows = [i for i, v in enumerate(vectors) if v.shape == width]
+        matrix = DenseMatrix.build(rows, [vectors[i] for i in rows])
+        view.dense[key] = matrix
+        return matrix
 
     # ------------------------------------------------------------ public API
     def rank(
-        self, query: str, *, config: RunnableConfig | None = None, k: int | None = None, **scope: str | None
+        self,
+        query: str,
+        *,
+        config: RunnableConfig | None = None,
+        k: int | None = None,
+        **scope: str | None,
     ) -> list[ScoredMemory]:
         """Return the best memories for ``query`` with their scores, best first.
 
@@ -273,7 +337,12 @@ class MemoryRetriever(BaseRetriever):
         return run_calls(self._plan(query, flt, k or self.k))
 
     async def arank(
-        self, query: str, *, config: RunnableConfig | None = None, k: int | None = None, **scope: str | None
+        self,
+        query: str,
+        *,
+        config: RunnableConfig | None = None,
+        k: int | None = None,
+        **scope: str | None,
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`rank`."""
         flt = self._filter(self.scope(config, **scope))

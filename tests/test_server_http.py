@@ -145,5 +145,7 @@ def test_the_page_escapes_by_construction(http: TestClient) -> None:
     # No markup is ever built from strings: data goes in through textContent and form values.
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in html
+    # One script element, closed once: a stray "</script" (in a comment, say) would end it early.
+    assert html.count("<script") == 1 and html.lower().count("</script") == 1
     assert "http://" not in html and "https://" not in html  # no CDN: everything is in the page
     assert http.get("/docs").status_code == 200

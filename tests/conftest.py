@@ -7,6 +7,7 @@ Either way the tests talk to it through real PyMongo sockets.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import uuid
@@ -70,7 +71,14 @@ def mongo_db_name(mongo_client: MongoClient[dict[str, Any]]) -> Iterator[str]:
     mongo_client.drop_database(name)
 
 
-BACKENDS = ["sqlite-file", "sqlite-memory", "mongo"]
+# PostgreSQL joins every backend-parametrized test when LANGMEM_AGNO_POSTGRES=1 (CI sets it; it
+# needs initdb, or a server at POSTGRES_URI): tests/postgres_server.py starts the cluster.
+POSTGRES = ["postgres"] if os.environ.get("LANGMEM_AGNO_POSTGRES") == "1" else []
+# The fixtures of tests/test_postgres_*.py and of _make_store; psycopg is a test dependency,
+# but the notebooks environment (the notebooks extra alone) lacks it.
+with contextlib.suppress(ImportError):
+    from postgres_server import postgres_schema, postgres_uri  # noqa: F401
+BACKENDS = ["sqlite-file", "sqlite-memory", "mongo", *POSTGRES]
 # (backend, mode): mode "sync" calls the sync methods, "async" the a-prefixed
 # twins through AsyncMongoClient, "motor" the twins through a Motor client.
 BACKEND_MODES = [
@@ -81,6 +89,7 @@ BACKEND_MODES = [
     ("mongo", "sync"),
     ("mongo", "async"),
     ("mongo", "motor"),
+    *((b, m) for b in POSTGRES for m in ("sync", "async")),
 ]
 
 
@@ -91,6 +100,13 @@ def _make_store(
         return SQLiteMemoryStore(tmp_path / "agno.db", **kwargs)
     if backend == "sqlite-memory":
         return SQLiteMemoryStore(":memory:", **kwargs)
+    if backend == "postgres":
+        # psycopg is imported only when the backend is on (the notebooks environment lacks it).
+        from langmem_agno.stores.postgres import PostgresMemoryStore
+
+        # "async" differs only in which twins the test calls: the store opens its async pool itself.
+        uri = request.getfixturevalue("postgres_uri")
+        return PostgresMemoryStore(uri, schema=request.getfixturevalue("postgres_schema"), **kwargs)
     uri = request.getfixturevalue("mongo_uri")
     db = request.getfixturevalue("mongo_db_name")
     if mode == "motor":

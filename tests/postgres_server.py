@@ -1,0 +1,133 @@
+"""A throwaway PostgreSQL cluster for the test session, or the server at ``POSTGRES_URI``.
+
+The cluster lives in a temporary directory, listens on a free port of 127.0.0.1 only,
+trusts local connections and runs with ``fsync=off`` (its data is thrown away). The
+server binaries are found through ``PG_BIN``, then ``initdb`` on ``PATH``, then Debian's
+``/usr/lib/postgresql/<version>/bin``. PostgreSQL refuses to run as root, so as root the
+cluster is made and run as the ``postgres`` system user (which Debian's package creates)
+through ``runuser``.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+logger = logging.getLogger(__name__)
+
+
+def find_pg_bin() -> Path | None:
+    """The directory holding ``initdb`` and ``pg_ctl``, or ``None`` when PostgreSQL is not installed."""
+    env = os.environ.get("PG_BIN")
+    if env:
+        return Path(env)
+    on_path = shutil.which("initdb")
+    if on_path and shutil.which("pg_ctl"):
+        return Path(os.path.realpath(on_path)).parent
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PostgresCluster:
+    """A cluster made with ``initdb`` in a fresh temporary directory, run with ``pg_ctl``.
+
+    The directory is made here rather than under pytest's temporary root, which is private
+    to root and so out of the ``postgres`` user's reach; :meth:`stop` removes it.
+    """
+
+    def __init__(self) -> None:
+        bin_dir = find_pg_bin()
+        if bin_dir is None:
+            raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql, or set POSTGRES_URI")
+        self.bin = bin_dir
+        root = self.root = Path(tempfile.mkdtemp(prefix="lma-postgres-"))
+        self.data = root / "data"
+        self.port = _free_port()
+        self.uri = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        # As root the cluster belongs to the postgres system user, which needs the directory.
+        self._as: list[str] = []
+        if os.geteuid() == 0:
+            self._as = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(root, "postgres")
+            root.chmod(0o700)
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self._as, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise RuntimeError(f"{args[0]} failed ({done.returncode}): {done.stderr or done.stdout}")
+
+    def start(self) -> None:
+        """Make the cluster and start it; return once it accepts connections."""
+        self._run(
+            str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+            "--locale=C.UTF-8", "--no-sync",
+        )  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        log = self.root / "server.log"
+        self._run(
+            str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-o", options, "-w", "start"
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"PostgreSQL did not start on port {self.port}; see {log}")
+
+    def stop(self) -> None:
+        """Stop the cluster at once (its data is thrown away)."""
+        try:
+            self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+        except RuntimeError as exc:
+            logger.warning("could not stop the test PostgreSQL cluster: %s", exc)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_uri() -> Iterator[str]:
+    """A PostgreSQL URI: ``POSTGRES_URI``, or a throwaway cluster started for this session."""
+    uri = os.environ.get("POSTGRES_URI")
+    if uri:
+        yield uri
+        return
+    if find_pg_bin() is None:
+        pytest.skip("PostgreSQL is not installed: apt-get install postgresql, or set POSTGRES_URI")
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        yield cluster.uri
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_schema(postgres_uri: str) -> Iterator[str]:
+    """A schema name of this test's own, dropped (with everything in it) afterwards."""
+    name = f"lma_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_uri, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name)))

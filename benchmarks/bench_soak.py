@@ -11,6 +11,11 @@ p95), the process's resident memory (RSS), the Python heap in use (tracemalloc),
 and the stored data (memories, database file size). Neither time nor memory may
 grow beyond what the stored data explains.
 
+It runs the turns three times (``--modes``): thread cursors in this process
+(``in-memory``), in the database (``durable``, the default), and in the database
+with background extraction through the durable queue (``durable+queue``, time per
+turn is then the critical path only: the claim, one small write).
+
 Run: ``python benchmarks/bench_soak.py [--turns 10000] [--users 8] [--window 500] [--no-tracemalloc]``
 (tracemalloc roughly doubles the time per turn; the time figures are comparable within one run only).
 """
@@ -33,8 +38,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from langmem_agno import SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
+from langmem_agno.extraction.cursors import ThreadCursorStore
 from langmem_agno.node import MemoryNode
 from langmem_agno.scripted import ScriptedChatModel
+from langmem_agno.stores.companion_docs import MemoryDocs, SQLiteDocs
 
 TOPICS = ["food", "travel", "work", "family", "music", "sport", "health", "books"]
 
@@ -76,24 +83,29 @@ def window_stats(times: list[float]) -> tuple[float, float]:
     return statistics.fmean(times) * 1e3, ordered[int(0.95 * (len(ordered) - 1))] * 1e3
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--turns", type=int, default=10_000)
-    parser.add_argument("--users", type=int, default=8)
-    parser.add_argument("--window", type=int, default=500, help="turns averaged at the start and the end")
-    parser.add_argument("--turns-per-thread", type=int, default=10)
-    parser.add_argument("--history", type=int, default=6, help="messages of a thread kept in its state")
-    parser.add_argument("--max-threads", type=int, default=256, help="thread cursors the node keeps")
-    parser.add_argument("--no-tracemalloc", action="store_true", help="faster; no Python heap figure")
-    parser.add_argument("--db", help="SQLite file (default: a temporary one)")
-    args = parser.parse_args()
-    window = min(args.window, max(args.turns // 2, 1))
+def cursor_rows(node: MemoryNode) -> int:
+    """How many thread cursors the node's cursor store holds (rows of the companion table)."""
+    docs = node.cursors.cursors
+    if isinstance(docs, MemoryDocs):
+        return len(docs._docs)
+    if isinstance(docs, SQLiteDocs):
+        with docs.store.companion_cursor() as cur:
+            return int(cur.execute(f"SELECT count(*) FROM {docs.table}").fetchone()[0])
+    return -1
 
-    tmp = tempfile.TemporaryDirectory()
-    db = Path(args.db or Path(tmp.name) / "soak.db")
+
+def soak(args: argparse.Namespace, mode: str, db: Path) -> tuple[dict[str, dict[str, float]], float]:
+    """Run the turns with cursors ``mode`` (in-memory, durable, durable+queue); return marks and time."""
+    window = min(args.window, max(args.turns // 2, 1))
     store = SQLiteMemoryStore(db)
     model = ScriptedChatModel(responder=responder)
-    node = MemoryNode(MemoryManager(model, store), max_threads=args.max_threads)
+    cursors = ThreadCursorStore() if mode == "in-memory" else None
+    node = MemoryNode(
+        MemoryManager(model, store),
+        max_threads=args.max_threads,
+        cursors=cursors,
+        background=mode == "durable+queue",
+    )
     histories: dict[str, list[BaseMessage]] = {}
 
     if not args.no_tracemalloc:
@@ -119,9 +131,12 @@ def main() -> None:
             histories.pop(next(iter(histories)))
         if node.last_result is not None and node.last_result.error is not None:
             raise SystemExit(f"turn {turn} failed: {node.last_result.error}")
-        # The model's call log is test instrumentation that grows per call; a real model keeps none.
-        model.calls.clear()
         if turn + 1 in (window, args.turns):
+            node.flush()
+            if node.errors:
+                raise SystemExit(f"a background extraction failed: {node.errors[0].error}")
+            # The model's call log is test instrumentation that grows per call; a real model keeps none.
+            model.calls.clear()
             gc.collect()
             label = "start" if turn + 1 == window else "end"
             mean, p95 = window_stats(times[-window:])
@@ -135,30 +150,59 @@ def main() -> None:
                     store.list_memories(user_id=f"user{u}", limit=1).total for u in range(args.users)
                 ),
                 "db_mib": sum(p.stat().st_size for p in db.parent.glob(db.name + "*")) / 2**20,
-                "cursors": len(node.cursors._threads),
+                "cursors": cursor_rows(node),
             }
+        elif mode != "durable+queue":
+            model.calls.clear()
     elapsed = time.perf_counter() - started
+    tracemalloc.stop()
+    node.close()
+    store.close()
+    return marks, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--turns", type=int, default=10_000)
+    parser.add_argument("--users", type=int, default=8)
+    parser.add_argument("--window", type=int, default=500, help="turns averaged at the start and the end")
+    parser.add_argument("--turns-per-thread", type=int, default=10)
+    parser.add_argument("--history", type=int, default=6, help="messages of a thread kept in its state")
+    parser.add_argument("--max-threads", type=int, default=256, help="thread cursors kept in memory")
+    parser.add_argument("--no-tracemalloc", action="store_true", help="faster; no Python heap figure")
+    parser.add_argument(
+        "--modes",
+        default="in-memory,durable,durable+queue",
+        help="cursors in this process, in the database, and in the database with the background queue",
+    )
+    parser.add_argument("--db", help="directory for the SQLite files (default: a temporary one)")
+    args = parser.parse_args()
+    window = min(args.window, max(args.turns // 2, 1))
+    tmp = tempfile.TemporaryDirectory()
+    where = Path(args.db or tmp.name)
 
     print(f"soak: {args.turns} turns, {args.users} users, SQLite file, scripted model, window {window} turns")
     print(
-        f"{'':6} {'turns':>6} {'mean ms':>8} {'p95 ms':>7} {'RSS MiB':>8} {'heap MiB':>9} {'memories':>9} "
-        f"{'DB MiB':>7} {'cursors':>8}"
+        f"{'mode':14} {'':6} {'turns':>6} {'mean ms':>8} {'p95 ms':>7} {'RSS MiB':>8} {'heap MiB':>9} "
+        f"{'memories':>9} {'DB MiB':>7} {'cursors':>8}"
     )
-    for label, m in marks.items():
-        print(
-            f"{label:6} {m['turns']:>6.0f} {m['mean_ms']:>8.2f} {m['p95_ms']:>7.2f} {m['rss_mib']:>8.1f} "
-            f"{m['heap_mib']:>9.2f} {m['memories']:>9.0f} {m['db_mib']:>7.2f} {m['cursors']:>8.0f}"
-        )
-    if "start" in marks and "end" in marks:
-        grow = marks["end"]["heap_mib"] - marks["start"]["heap_mib"]
-        added = marks["end"]["memories"] - marks["start"]["memories"]
-        print(
-            f"heap growth {grow:.2f} MiB for {added:.0f} more stored memories "
-            f"({grow * 2**20 / max(added, 1):.0f} B per memory); "
-            f"time per turn x{marks['end']['mean_ms'] / marks['start']['mean_ms']:.2f}"
-        )
-    print(f"total {elapsed:.1f} s, {elapsed / args.turns * 1e3:.2f} ms per turn on average")
-    store.close()
+    for mode in args.modes.split(","):
+        marks, elapsed = soak(args, mode, where / f"soak-{mode.replace('+', '-')}.db")
+        for label, m in marks.items():
+            print(
+                f"{mode:14} {label:6} {m['turns']:>6.0f} {m['mean_ms']:>8.2f} {m['p95_ms']:>7.2f} "
+                f"{m['rss_mib']:>8.1f} {m['heap_mib']:>9.2f} {m['memories']:>9.0f} {m['db_mib']:>7.2f} "
+                f"{m['cursors']:>8.0f}"
+            )
+        if "start" in marks and "end" in marks:
+            grow = marks["end"]["heap_mib"] - marks["start"]["heap_mib"]
+            added = marks["end"]["memories"] - marks["start"]["memories"]
+            print(
+                f"{mode:14} heap growth {grow:.2f} MiB for {added:.0f} more stored memories "
+                f"({grow * 2**20 / max(added, 1):.0f} B per memory); "
+                f"time per turn x{marks['end']['mean_ms'] / marks['start']['mean_ms']:.2f}; "
+                f"total {elapsed:.1f} s, {elapsed / args.turns * 1e3:.2f} ms per turn"
+            )
     tmp.cleanup()
 
 

@@ -458,6 +458,17 @@ class ThreadCursorStore:
             )
         return dead
 
+    def due_threads(self, limit: int = 100) -> Generator[Call[Any], Any, list[tuple[str, MemoryScope]]]:
+        """Threads with spans free to take now (their worker died, or a retry is due), oldest key first.
+
+        Returns:
+            Each thread's cursor key and scope, for :meth:`claim` with no new messages.
+        """
+        rows: list[StoredDoc] = yield twin(self.cursors.scan, self.cursors.ascan)(
+            due_before=time.time(), limit=limit
+        )
+        return [(r.key, _scope_of(r.doc["spans"][0]["scope"])) for r in rows if r.doc["spans"]]
+
     # ------------------------------------------------------------ failed spans
     def list_failed(
         self, user_id: str | None = None, limit: int = 100

@@ -198,6 +198,40 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         """Async twin of :meth:`retry`."""
         return await arun_calls(retry_steps(self.manager, self.cursors, span_id))
 
+    def recover(self, limit: int = 100) -> int:
+        """Take over the spans of threads whose worker died (lease over) or whose retry is due.
+
+        Any process over the same database may call it, for instance at start-up or
+        periodically: in the foreground the spans are extracted now, in the background
+        they are queued. A thread's next turn takes them over too, without this call.
+
+        Args:
+            limit: The most threads looked at.
+
+        Returns:
+            How many spans were taken over.
+        """
+        return run_calls(self._recover_steps(limit))
+
+    async def arecover(self, limit: int = 100) -> int:
+        """Async twin of :meth:`recover`."""
+        return await arun_calls(self._recover_steps(limit))
+
+    def _recover_steps(self, limit: int) -> Generator[Call[Any], Any, int]:
+        taken = 0
+        for key, scope in (yield from self.cursors.due_threads(limit)):
+            # No new messages: the claim takes only the thread's spans free to take.
+            claim = yield from self.cursors.claim(key, scope, [], self.owner)
+            for group in claim.groups():
+                taken += len(group)
+                if self.worker is not None:
+                    yield twin(self._submit, self._asubmit)(key, group, None)
+                else:
+                    self._last = yield from self._extract_spans(key, group, None)
+        if taken:
+            logger.info("memory extraction took over %d unfinished span(s)", taken)
+        return taken
+
     # ------------------------------------------------------------ the node
     def _pending(self, state: Any, config: RunnableConfig) -> _Pending:
         """Resolve the scope, the thread's cursor key and the state's messages."""

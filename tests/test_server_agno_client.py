@@ -6,15 +6,18 @@ The client validates each answer with AgentOS's response models, so a passing ca
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from agno.client.os import AgentOSClient
+from agno.db.schemas import UserMemory as AgnoMemory
+from agno.db.sqlite import SqliteDb
 from agno.os.routers.memory.schemas import UserMemorySchema, UserStatsSchema
 from agno.os.schema import PaginatedResponse
 
-from langmem_agno import MemoryStore
+from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.server import BackgroundServer, create_app
 from langmem_agno.server.security import TOKEN_ENV
 
@@ -161,3 +164,20 @@ async def test_no_token_or_a_wrong_one_is_401(store: MemoryStore) -> None:
                 assert refused.value.response.headers["www-authenticate"] == "Bearer"
         assert store.list_memories(user_id="u1").total == 0
         assert (await c.list_memories(user_id="u1", headers=AUTH)).meta.total_count == 0
+
+
+async def test_memories_agno_wrote_are_served_and_ours_read_by_agno(tmp_path: Path) -> None:
+    path = tmp_path / "shared.db"
+    agno_db = SqliteDb(db_file=str(path), memory_table="agno_memories")
+    agno_db.upsert_user_memory(
+        AgnoMemory(memory="Written by Agno", topics=["agno"], user_id="u1", agent_id="a1")
+    )
+    with SQLiteMemoryStore(path) as ours, BackgroundServer(create_app(ours)) as server:
+        c = AgentOSClient(server.url, timeout=10)
+        listed = await c.list_memories(user_id="u1")
+        found = [(m.memory, m.topics, m.agent_id) for m in listed.data]
+        assert found == [("Written by Agno", ["agno"], "a1")]
+        made = await c.create_memory("Written through our server", "u1", topics=["api"])
+    # Agno's own reader reads what the server wrote: no field it does not know.
+    read_back = agno_db.get_user_memory(made.memory_id, user_id="u1")
+    assert read_back is not None and read_back.memory == "Written through our server"  # type: ignore[union-attr]

@@ -9,7 +9,14 @@ from langmem_agno.errors import InvalidMemoryError
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.types import ScoredMemory
 
-__all__ = ["MAX_QUERY_TERMS", "MAX_TERM_CHARS", "SEARCH_SCAN_LIMIT", "query_terms", "rank_by_terms"]
+__all__ = [
+    "MAX_QUERY_CHARS",
+    "MAX_QUERY_TERMS",
+    "MAX_TERM_CHARS",
+    "SEARCH_SCAN_LIMIT",
+    "query_terms",
+    "rank_by_terms",
+]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 #: How many of a user's memories a text search looks at, newest first, when the
@@ -19,12 +26,17 @@ SEARCH_SCAN_LIMIT = 5_000
 #: Longest search term kept; a longer word is cut to this prefix (matching is by prefix anyway),
 #: so a pasted blob cannot become a pattern the database refuses (MongoDB caps ``$regex`` size).
 MAX_TERM_CHARS = 100
-#: Most distinct terms one search uses; SQLite caps the bound parameters of one statement.
-MAX_QUERY_TERMS = 64
+#: Most distinct terms one search uses (the first ones): each costs an index lookup, and a model
+#: chooses the query, so its cost must not be the model's to choose.
+MAX_QUERY_TERMS = 16
+#: Only the first this many characters of a query are read, for the same reason.
+MAX_QUERY_CHARS = 1_000
 
 
 def query_terms(text: str) -> list[str]:
     """Split search text into distinct lowercase word terms, in order (at most ``MAX_QUERY_TERMS``).
+
+    Only the first :data:`MAX_QUERY_CHARS` characters are read.
 
     The terms are used only as literal values (escaped for ``$regex``, bound as
     SQL parameters): nothing in the query text is ever interpreted.
@@ -32,7 +44,7 @@ def query_terms(text: str) -> list[str]:
     if not isinstance(text, str):
         raise InvalidMemoryError(f"search query must be a string, got {type(text).__name__} {text!r:.80}")
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
+    for word in _WORD.findall(text[:MAX_QUERY_CHARS].lower()):
         seen.setdefault(word[:MAX_TERM_CHARS])
         if len(seen) == MAX_QUERY_TERMS:
             break

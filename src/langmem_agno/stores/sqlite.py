@@ -32,7 +32,6 @@ from langmem_agno.record import (
 )
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
-    SEARCH_SCAN_LIMIT,
     ChangeRequest,
     ChangeSet,
     MemoryFilter,
@@ -72,6 +71,93 @@ def _ddl(table: str) -> list[str]:
         # Ours: "this user's memories, newest first" without a sort step.
         f"CREATE INDEX IF NOT EXISTS lma_{table}_user_updated ON {table} (user_id, updated_at)",
     ]
+
+
+def _json_text_sql(column: str) -> str:
+    """SQL for a JSON text column's plain value (Agno stores ``"text"``, quotes and escapes included).
+
+    Only built-in functions: the word index's triggers run in every writer's connection
+    (Agno's too), where no function of ours is defined. Nested CASE, because SQLite only
+    promises lazy evaluation there, and ``json_type`` raises on text that is not JSON.
+    """
+    return (
+        f"CASE WHEN json_valid({column}) THEN CASE json_type({column}) "
+        f"WHEN 'text' THEN json_extract({column}, '$') ELSE {column} END ELSE {column} END"
+    )
+
+
+def _json_tags_sql(column: str) -> str:
+    return (
+        f"CASE WHEN json_valid({column}) AND json_type({column}) = 'array' "
+        f"THEN (SELECT group_concat(value, ' ') FROM json_each({column})) ELSE {column} END"
+    )
+
+
+#: Words as the shared word search splits them (``\w+``, underscores included), not stemmed:
+#: search matches words by prefix, which a stemmed index would miss ("runni" in "running").
+_WORDS_TOKENIZE = "unicode61 remove_diacritics 0 tokenchars '_'"
+
+
+def _words_ddl(table: str) -> list[str]:
+    """The store's word index ``<table>_words``: FTS5 over each row's text and topics, kept by triggers.
+
+    The triggers fire for every writer of the file, so a row Agno writes is searchable at once.
+    Its rowid is the memory row's; reads match ``memory_id`` too, and :meth:`SQLiteMemoryStore.__init__`
+    rebuilds it when it disagrees with the table (a ``VACUUM`` renumbered rowids, rows written
+    before the index existed).
+    """
+    words = f"{table}_words"
+    row = (
+        f"new.rowid, new.memory_id, {_owner_sql('new.user_id')}, "
+        f"{_json_text_sql('new.memory')}, {_json_tags_sql('new.topics')}"
+    )
+    cols = "rowid, mid, owner, body, tags"
+    return [
+        # owner: the user as one token (its UTF-8 bytes in hex), so the index itself keeps a
+        # search inside one user's memories, and "the newest N" of a search means this user's.
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {words} USING fts5("
+        f'mid UNINDEXED, owner, body, tags, tokenize="{_WORDS_TOKENIZE}")',
+        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT OR REPLACE INTO {words}({cols}) VALUES ({row}); END",
+        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_au AFTER UPDATE ON {table} BEGIN "
+        f"DELETE FROM {words} WHERE rowid = old.rowid; "
+        f"INSERT OR REPLACE INTO {words}({cols}) VALUES ({row}); END",
+        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_ad AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM {words} WHERE rowid = old.rowid; END",
+    ]
+
+
+def _owner_sql(column: str) -> str:
+    # hex() of text is its UTF-8 bytes: one token of [0-9A-F] for any user id, "x" alone for none.
+    return f"'x' || hex(CAST({column} AS TEXT))"
+
+
+def _owner_token(user_id: str) -> str:
+    return "x" + user_id.encode("utf-8").hex().upper()
+
+
+#: How many of the user's memories holding one search term take part in the ranking, newest first.
+#: A word found in more of them counts in only its newest this many, so a search costs the same
+#: at 100,000 memories as at 1,000; rarer words (most of a query's) are matched everywhere.
+TERM_HITS_LIMIT = 100
+
+
+def _sync_words(cur: sqlite3.Cursor, table: str) -> None:
+    """Rebuild the word index if it does not hold exactly the table's rows."""
+    words = f"{table}_words"
+    rows, indexed, matched = cur.execute(
+        f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT COUNT(*) FROM {words}), "
+        f"(SELECT COUNT(*) FROM {table} JOIN {words} "
+        f"ON {words}.rowid = {table}.rowid AND {words}.mid = {table}.memory_id)"
+    ).fetchone()
+    if rows == indexed == matched:
+        return
+    logger.info("rebuilding %s: %d rows, %d indexed, %d matching", words, rows, indexed, matched)
+    cur.execute(f"DELETE FROM {words}")
+    cur.execute(
+        f"INSERT INTO {words}(rowid, mid, owner, body, tags) SELECT rowid, memory_id, "
+        f"{_owner_sql('user_id')}, {_json_text_sql('memory')}, {_json_tags_sql('topics')} FROM {table}"
+    )
 
 
 def _search_text(value: object) -> str | None:
@@ -198,8 +284,9 @@ class SQLiteMemoryStore(MemoryStore):
             self._conn.close()
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         with self._tx() as cur:
-            for stmt in _ddl(table):
+            for stmt in [*_ddl(table), *_words_ddl(table)]:
                 cur.execute(stmt)
+            _sync_words(cur, table)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -430,33 +517,24 @@ class SQLiteMemoryStore(MemoryStore):
         return [UserStats(r[0], int(r[1]), r[2], int(r[3] or 0)) for r in rows], int(total)
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
+        # The word index finds, for each term, this user's newest rows holding it (a prefix query
+        # inside the user's own token, stopped after TERM_HITS_LIMIT rows), so the cost is bounded
+        # by the query, not by the user's memory count. The shared ranking then counts every term
+        # each candidate holds (a row found by its rare word still scores its common ones) and
+        # orders them as every backend does. Terms are bound, never spliced: each is one FTS5 string.
+        words = f"{self.table}_words"
+        one_term = f"SELECT rowid AS rid FROM {words} WHERE {words} MATCH ? ORDER BY rowid DESC LIMIT ?"
+        hits = " UNION ".join(f"SELECT rid FROM ({one_term})" for _ in terms)
         where, params = self._where(flt)
-        # SQL counts the substrings each memory contains and orders by that
-        # count; the shared ranking then keeps true word matches and orders them
-        # as every backend does. The scan limit is the shared one, not a small
-        # multiple of ``limit``: substring hits ("cat" in "location") must not
-        # push a real word match out before Python sees it. Terms are bound, never spliced.
-        # An ASCII word is matched on the raw JSON column: JSON keeps ASCII
-        # letters literal and LIKE folds ASCII case, so this runs in C. Only a
-        # non-ASCII word needs lma_text (JSON decoded, Unicode case folded), a
-        # Python call per row.
-        matches: list[str] = []
+        cols = ", ".join(f"{self.table}.{c}" for c in MEMORY_FIELDS)
+        sql = (
+            f"SELECT {cols} FROM ({hits}) AS found CROSS JOIN {self.table} "
+            f"ON {self.table}.rowid = found.rid WHERE {where}"
+        )
+        owner = _owner_token(flt.user_id)
         match_params: list[Any] = []
         for term in terms:
-            memory_col, topics_col = (
-                ("memory", "topics") if term.isascii() else ("lma_text(memory)", "lma_text(topics)")
-            )
-            matches.append(f"({memory_col} LIKE ? ESCAPE '\\' OR {topics_col} LIKE ? ESCAPE '\\')")
-            pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            match_params += [pattern, pattern]
-        score = " + ".join(f"({m})" for m in matches)
-        cols = ", ".join(MEMORY_FIELDS)
-        any_match = " OR ".join(matches)
-        sql = (
-            f"SELECT {cols}, {score} AS lma_score FROM {self.table} WHERE {where} AND ({any_match}) "
-            "ORDER BY lma_score DESC, updated_at DESC, rowid DESC LIMIT ?"
-        )
+            match_params += [f'owner : "{owner}" AND "{term}"*', TERM_HITS_LIMIT]
         with self._read() as cur:
-            rows = cur.execute(sql, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT]).fetchall()
-        candidates = read_all(rows, UserMemory.from_row)
-        return rank_by_terms(candidates, terms, limit)
+            rows = cur.execute(sql, [*match_params, *params]).fetchall()
+        return rank_by_terms(read_all(rows, UserMemory.from_row), terms, limit)

@@ -79,7 +79,13 @@ def build_system_prompt(
 
 
 def render_memory_line(alias: str, text: str, topics: Sequence[str] | None, max_chars: int) -> str:
-    """Render one shown memory as ``[alias] text (topics)``, the text cut to ``max_chars``."""
+    r"""Render one shown memory as ``[alias] text (topics)``, on one line, the text cut to ``max_chars``.
+
+    Every run of whitespace in the text, line breaks included (``\n``, ``\r``, U+2028 ...),
+    becomes one space: a memory holding "...\n[2] User is an admin" must not show the model
+    a second ``[2]`` line, or "delete 2" would hit the real one.
+    """
+    text = " ".join(text.split())
     if len(text) > max_chars:
         text = text[: max_chars - 1].rstrip() + "…"
     tags = f" ({', '.join(topics)})" if topics else ""

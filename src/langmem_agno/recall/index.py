@@ -97,6 +97,8 @@ class RecallIndex:
         """Async twin of :meth:`build_view`."""
         memories, complete = await self.acandidates(flt)
         view = await asyncio.to_thread(ScopeView, stamp, memories, complete)
+        # Indexing thousands of memories is CPU work: off the event loop, once per change.
+        await asyncio.to_thread(lambda: view.lexicon)
         return self._keep(flt, view)
 
     # ------------------------------------------------------------ candidates

@@ -5,6 +5,7 @@ The client validates each answer with AgentOS's response models, so a passing ca
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,11 @@ def _no_env_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
 
 
-@pytest.fixture(params=["sqlite-file", "mongo"])
+# PostgreSQL joins when the suite runs with LANGMEM_AGNO_POSTGRES=1, as it does for the other backends.
+BACKENDS = ["sqlite-file", "mongo", *(["postgres"] if os.environ.get("LANGMEM_AGNO_POSTGRES") == "1" else [])]
+
+
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, store_factory: Any) -> MemoryStore:
     made: MemoryStore = store_factory(request.param)
     return made

@@ -50,11 +50,13 @@ def _free_port() -> int:
 class PostgresCluster:
     """A cluster made with ``initdb`` in a fresh temporary directory, run with ``pg_ctl``.
 
+    ``settings`` are further server settings (``-c name=value``), e.g. for a benchmark.
+
     The directory is made here rather than under pytest's temporary root, which is private
     to root and so out of the ``postgres`` user's reach; :meth:`stop` removes it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, settings: dict[str, str] | None = None) -> None:
         bin_dir = find_pg_bin()
         if bin_dir is None:
             raise RuntimeError("PostgreSQL is not installed: apt-get install postgresql, or set POSTGRES_URI")
@@ -62,6 +64,7 @@ class PostgresCluster:
         root = self.root = Path(tempfile.mkdtemp(prefix="lma-postgres-"))
         self.data = root / "data"
         self.port = _free_port()
+        self.settings = settings or {}
         self.uri = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
         # As root the cluster belongs to the postgres system user, which needs the directory.
         self._as: list[str] = []
@@ -85,6 +88,7 @@ class PostgresCluster:
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
+        options += "".join(f" -c {name}={value}" for name, value in self.settings.items())
         log = self.root / "server.log"
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(self.data), "-l", str(log), "-o", options, "-w", "start"

@@ -199,20 +199,28 @@ class PostgresMemoryStore(MemoryStore):
                 raise StoreUnavailableError(f"cannot connect to {self._where}: {exc}") from exc
         return pool
 
-    def _run(self, plan: Plan[T]) -> T:
-        """Run a plan on a pooled connection, in one transaction."""
+    def _run(self, plan: Plan[T], *, atomic: bool = False) -> T:
+        """Run a plan on a pooled connection; in one transaction block when ``atomic``.
+
+        Only a plan of several writes needs the block: every other plan is one statement
+        (atomic by itself) or reads only, and on the store's own autocommit pools it then
+        costs one round trip per statement, with no BEGIN and COMMIT around it.
+        """
         try:
             with self._sync_pool().connection() as conn:
                 if not self._ready:
                     with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                         run_plan(ddl_plan(self.names), _sync_step(cur))
                     self._ready = True
-                with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-                    return run_plan(plan, _sync_step(cur))
+                with conn.cursor(row_factory=dict_row) as cur:
+                    if not atomic:
+                        return run_plan(plan, _sync_step(cur))
+                    with conn.transaction():
+                        return run_plan(plan, _sync_step(cur))
         except (psycopg.Error, PoolTimeout) as exc:
             raise _translate(exc, self._where) from exc
 
-    async def _arun(self, plan: Plan[T]) -> T:
+    async def _arun(self, plan: Plan[T], *, atomic: bool = False) -> T:
         """Async twin of :meth:`_run`, on the async pool."""
         pool = await self._current_async_pool()
         try:
@@ -221,8 +229,11 @@ class PostgresMemoryStore(MemoryStore):
                     async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
                         await arun_plan(ddl_plan(self.names), _async_step(cur))
                     self._ready = True
-                async with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
-                    return await arun_plan(plan, _async_step(cur))
+                async with conn.cursor(row_factory=dict_row) as cur:
+                    if not atomic:
+                        return await arun_plan(plan, _async_step(cur))
+                    async with conn.transaction():
+                        return await arun_plan(plan, _async_step(cur))
         except (psycopg.Error, PoolTimeout) as exc:
             raise _translate(exc, self._where) from exc
 
@@ -248,10 +259,10 @@ class PostgresMemoryStore(MemoryStore):
         return await self._arun(insert_plan(self.names, records))
 
     def _apply(self, request: ChangeRequest) -> ChangeSet:
-        return self._run(apply_plan(self.names, request))
+        return self._run(apply_plan(self.names, request), atomic=True)
 
     async def _aapply(self, request: ChangeRequest) -> ChangeSet:
-        return await self._arun(apply_plan(self.names, request))
+        return await self._arun(apply_plan(self.names, request), atomic=True)
 
     def _find(
         self,

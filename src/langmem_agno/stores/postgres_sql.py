@@ -126,7 +126,7 @@ def ddl_plan(names: Names) -> Plan[None]:
         )
     # Ours: "this user's memories, newest first" served by the index, without a sort step.
     yield Statement(
-        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id, updated_at)").format(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id, updated_at, created_at)").format(
             names.index("user_updated", ours=True), t
         )
     )
@@ -237,12 +237,12 @@ def apply_plan(names: Names, request: ChangeRequest) -> Plan[ChangeSet]:
 
 
 def _order(sort: SortOrder) -> sql.Composable:
-    # Timestamps are whole seconds, so ties are common: created_at, then the row's
-    # physical position (insertion order for rows never moved) break them. NULLs sort
-    # as SQLite sorts them: lowest.
-    if sort == "desc":
-        return sql.SQL("updated_at DESC NULLS LAST, created_at DESC, ctid DESC")
-    return sql.SQL("updated_at ASC NULLS FIRST, created_at ASC, ctid ASC")
+    # Timestamps are whole seconds, so ties are common: created_at, then the row's physical
+    # position (insertion order for rows never moved) break them. Our index on (user_id,
+    # updated_at, created_at) serves all but that last key, so only rows tied to the second
+    # are sorted; NULLs sort as that index holds them (a NULLS clause would defeat it).
+    direction = sql.SQL("DESC" if sort == "desc" else "ASC")
+    return sql.SQL("updated_at {d}, created_at {d}, ctid {d}").format(d=direction)
 
 
 def find_plan(
@@ -255,23 +255,26 @@ def find_plan(
     offset: int,
     count: bool,
 ) -> Plan[tuple[list[UserMemory], int]]:
-    """One page of a filter's memories and, when ``count``, their total: one statement in most cases."""
+    """One page of a filter's memories and, when ``count``, their total: one statement in most cases.
+
+    The total is an uncorrelated subquery, counted once from the index (a window count would
+    read every matching row whole); a page past the end has no row to carry it, so only then
+    is it asked for again.
+    """
     clause, params = where(flt, ids)
-    total_col = sql.SQL(", count(*) OVER () AS lma_total") if count else sql.SQL("")
+    count_sql = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(names.memories, clause)
+    total_col = sql.SQL(", ({}) AS lma_total").format(count_sql) if count else sql.SQL("")
     query = sql.SQL("SELECT {}{} FROM {} WHERE {} ORDER BY {} LIMIT %s OFFSET %s").format(
         _COLS, total_col, names.memories, clause, _order(sort)
     )
-    rows, _ = yield Statement(query, [*params, limit, offset])
+    rows, _ = yield Statement(query, [*(params if count else []), *params, limit, offset])
     total = 0
     if count:
         if rows:
             total = int(rows[0]["lma_total"])
         elif offset:
-            # A page past the end has no row to carry the window count.
-            counted, _ = yield Statement(
-                sql.SQL("SELECT count(*) AS n FROM {} WHERE {}").format(names.memories, clause), params
-            )
-            total = int(counted[0]["n"])
+            counted, _ = yield Statement(count_sql, params)
+            total = int(counted[0]["count"])
     return read(rows), total
 
 
@@ -375,7 +378,7 @@ def search_plan(
     score = sql.SQL(" + ").join(sql.SQL("{}::int").format(m) for m in matches)
     query = sql.SQL(
         "SELECT {cols}, {score} AS lma_score FROM {t} WHERE {where} AND ({any}) "
-        "ORDER BY lma_score DESC, updated_at DESC NULLS LAST, ctid DESC LIMIT %s"
+        "ORDER BY lma_score DESC, updated_at DESC, ctid DESC LIMIT %s"
     ).format(cols=_COLS, score=score, t=names.memories, where=clause, any=sql.SQL(" OR ").join(matches))
     rows, _ = yield Statement(query, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT])
     return rank_by_terms(read(rows), terms, limit)

@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "agents": 5,
     "testing": 6,
     "cli": 7,
+    "server": 7,
     "__main__": 8,
     "__init__": 8,
 }

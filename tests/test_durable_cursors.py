@@ -18,12 +18,14 @@ from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, message_digest, new_start, thread_key
 from langmem_agno.extraction.node import MemoryNode, create_memory_node
+from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.scope import MemoryScope
 from langmem_agno.stores.companion_docs import MemoryDocs, companion_docs
 from langmem_agno.testing.scripted import ScriptedChatModel
 from langmem_agno.twins import run_calls
 
 CONFIG: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
+AGNO_FIELDS = set(MEMORY_FIELDS)
 
 
 def echo_facts(messages: list[BaseMessage]) -> AIMessage:
@@ -233,3 +235,19 @@ def test_a_crashed_workers_span_is_taken_over_after_its_lease() -> None:
     node.invoke(state, CONFIG)
     node.invoke(state, CONFIG)
     assert len(model.calls) == 1 and said(store) == ["User said: I like tea"]
+
+
+def test_mongo_cursor_documents_are_indexed_for_the_scans(store_factory: Any) -> None:
+    store = store_factory("mongo")
+    node = create_memory_node(manager(store, ScriptedChatModel(responder=echo_facts)))
+    node.invoke({"messages": [HumanMessage("I like tea")]}, CONFIG)
+    assert node.recover() == 0
+    names = set(store.companion_collection("cursors").index_information())
+    assert {"lma_user", "lma_due"} <= names
+    raw = store.companion_collection("cursors").find_one()
+    assert raw is not None and raw["user_id"] == "u1" and json.loads(raw["doc"])["seen"] == 1
+    # Agno's own documents carry no cursor field.
+    assert all(
+        set(d) - {"_id"} <= AGNO_FIELDS
+        for d in store.companion_collection("cursors").database[store.collection].find()
+    )

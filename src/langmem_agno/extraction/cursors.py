@@ -236,6 +236,8 @@ class ThreadCursorStore:
         max_attempts: How many failures set a span aside.
         cursors: The documents to use instead (overrides ``store``).
         failed: The failed-span documents to use instead.
+        max_threads: When kept in this process: how many threads' cursors, the least recently
+            written forgotten first (their unfinished spans with them).
     """
 
     def __init__(
@@ -246,6 +248,7 @@ class ThreadCursorStore:
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         cursors: CompanionDocs | None = None,
         failed: CompanionDocs | None = None,
+        max_threads: int = 10_000,
     ) -> None:
         if (
             isinstance(lease_seconds, bool)
@@ -257,7 +260,11 @@ class ThreadCursorStore:
             raise ConfigurationError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
         self.lease_seconds = float(lease_seconds)
         self.max_attempts = max_attempts
-        self.cursors = cursors or (MemoryDocs() if store is None else companion_docs(store, "cursors"))
+        self.cursors = cursors or (
+            MemoryDocs(max_threads) if store is None else companion_docs(store, "cursors")
+        )
+        if isinstance(self.cursors, MemoryDocs) and cursors is None:
+            self.cursors.max_docs = max_threads
         self.failed = failed or (MemoryDocs() if store is None else companion_docs(store, "failed"))
 
     # ------------------------------------------------------------ the one write loop

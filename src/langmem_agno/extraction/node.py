@@ -132,7 +132,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         self.manager = manager
         self.messages_key = messages_key
         self.max_threads = max_threads
-        self.cursors = cursors or ThreadCursorStore(manager.store)
+        self.cursors = cursors or ThreadCursorStore(manager.store, max_threads=max_threads)
         #: This node's name as the holder of claimed spans.
         self.owner = new_owner()
         self.worker = (

@@ -264,6 +264,32 @@ class MongoDocs(CompanionDocs):
         self.store = store
         self.role = _check_role(role)
         self.where = f"MongoDB {store.database}.{store.collection}_{role}"
+        self._indexed = False
+
+    # Scans by user (failed spans of a user) and by due time (threads to recover) stay index reads.
+    _INDEXES = (("user_id", "lma_user"), ("due", "lma_due"))
+
+    def _coll(self) -> Any:
+        coll = self.store.companion_collection(self.role)
+        if not self._indexed:
+            try:
+                for field, name in self._INDEXES:
+                    coll.create_index(field, name=name)
+            except PyMongoError as exc:
+                raise self._fail(exc) from exc
+            self._indexed = True
+        return coll
+
+    async def _acoll(self) -> Any:
+        coll = self.store.companion_collection(self.role, use_async=True)
+        if not self._indexed:
+            try:
+                for field, name in self._INDEXES:
+                    await coll.create_index(field, name=name)
+            except PyMongoError as exc:
+                raise self._fail(exc) from exc
+            self._indexed = True
+        return coll
 
     def _fail(self, exc: PyMongoError) -> StoreUnavailableError:
         return StoreUnavailableError(f"{self.where}: {type(exc).__name__}: {exc}")
@@ -289,7 +315,7 @@ class MongoDocs(CompanionDocs):
     def get(self, key: str) -> StoredDoc | None:
         """See :meth:`CompanionDocs.get`."""
         try:
-            raw = self.store.companion_collection(self.role).find_one({"_id": key})
+            raw = self._coll().find_one({"_id": key})
         except PyMongoError as exc:
             raise self._fail(exc) from exc
         return None if raw is None else self._row(raw)
@@ -297,16 +323,16 @@ class MongoDocs(CompanionDocs):
     async def aget(self, key: str) -> StoredDoc | None:
         """See :meth:`CompanionDocs.aget`."""
         try:
-            raw = await self.store.companion_collection(self.role, use_async=True).find_one({"_id": key})
+            raw = await (await self._acoll()).find_one({"_id": key})
         except PyMongoError as exc:
             raise self._fail(exc) from exc
         return None if raw is None else self._row(raw)
 
     def put(self, key: str, doc: Doc, version: int | None, *, user_id: str, due: float | None = None) -> bool:
         """See :meth:`CompanionDocs.put`."""
-        coll = self.store.companion_collection(self.role)
         fields = self._fields(doc, user_id, due)
         try:
+            coll = self._coll()
             if version is None:
                 coll.insert_one({"_id": key, "version": 1, **fields})
                 return True
@@ -323,9 +349,9 @@ class MongoDocs(CompanionDocs):
         self, key: str, doc: Doc, version: int | None, *, user_id: str, due: float | None = None
     ) -> bool:
         """See :meth:`CompanionDocs.aput`."""
-        coll = self.store.companion_collection(self.role, use_async=True)
         fields = self._fields(doc, user_id, due)
         try:
+            coll = await self._acoll()
             if version is None:
                 await coll.insert_one({"_id": key, "version": 1, **fields})
                 return True
@@ -341,7 +367,7 @@ class MongoDocs(CompanionDocs):
     def delete(self, key: str) -> Doc | None:
         """See :meth:`CompanionDocs.delete`."""
         try:
-            raw = self.store.companion_collection(self.role).find_one_and_delete({"_id": key})
+            raw = self._coll().find_one_and_delete({"_id": key})
         except PyMongoError as exc:
             raise self._fail(exc) from exc
         return None if raw is None else dict(json.loads(raw["doc"]))
@@ -349,8 +375,7 @@ class MongoDocs(CompanionDocs):
     async def adelete(self, key: str) -> Doc | None:
         """See :meth:`CompanionDocs.adelete`."""
         try:
-            coll = self.store.companion_collection(self.role, use_async=True)
-            raw = await coll.find_one_and_delete({"_id": key})
+            raw = await (await self._acoll()).find_one_and_delete({"_id": key})
         except PyMongoError as exc:
             raise self._fail(exc) from exc
         return None if raw is None else dict(json.loads(raw["doc"]))
@@ -360,7 +385,7 @@ class MongoDocs(CompanionDocs):
     ) -> list[StoredDoc]:
         """See :meth:`CompanionDocs.scan`."""
         try:
-            coll = self.store.companion_collection(self.role)
+            coll = self._coll()
             rows = list(coll.find(self._query(user_id, due_before)).sort("_id", 1).limit(limit))
         except PyMongoError as exc:
             raise self._fail(exc) from exc
@@ -371,7 +396,7 @@ class MongoDocs(CompanionDocs):
     ) -> list[StoredDoc]:
         """See :meth:`CompanionDocs.ascan`."""
         try:
-            coll = self.store.companion_collection(self.role, use_async=True)
+            coll = await self._acoll()
             rows = await coll.find(self._query(user_id, due_before)).sort("_id", 1).limit(limit).to_list(None)
         except PyMongoError as exc:
             raise self._fail(exc) from exc

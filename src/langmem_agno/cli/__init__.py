@@ -29,10 +29,19 @@ bad line stops the import with nothing written, and every bad line is reported
 by ``memory_id``, so a rerun, after a fix or after a failure half-way through the
 writes, never writes a memory twice and leaves memories already stored as they are.
 
+``doctor [--user U] [--fix]`` lists the stored rows that reads skip (another writer's empty
+text, an id out of limits, a field of the wrong type: every read skips them with a warning, so
+they never hide a user's other memories), and with ``--fix`` rewrites what can be kept (a fresh
+id for one out of limits) and deletes rows with no text; it exits 1 while any is left. ``show``
+displays such a row as stored, and ``delete`` accepts its id, however long. ``export`` of every
+user writes users whose id is out of limits too, and counts the rows with no ``user_id``
+(``--include-orphans`` writes them).
+
 The package, one job a module: :mod:`~langmem_agno.cli.app` (the parser and
 :func:`main`), :mod:`~langmem_agno.cli.commands` (one function per command),
 :mod:`~langmem_agno.cli.jsonl_export` and :mod:`~langmem_agno.cli.jsonl_import`
-(export and import, usable as functions), :mod:`~langmem_agno.cli.store` (opening
+(export and import, usable as functions), :mod:`~langmem_agno.cli.doctor` (the rows reads
+skip), :mod:`~langmem_agno.cli.store` (opening
 ``--db``) and :mod:`~langmem_agno.cli.output` (tables, JSON, errors, exit codes).
 """
 

@@ -19,6 +19,7 @@ __all__ = [
 ]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_TRAILING_WORD = re.compile(r"\w+$", re.UNICODE)
 #: How many of a user's memories a text search looks at, newest first, when the
 #: backend has no index to rank with. Bounded so one prolific user cannot make
 #: every search scan everything.
@@ -44,7 +45,11 @@ def query_terms(text: str) -> list[str]:
     if not isinstance(text, str):
         raise InvalidMemoryError(f"search query must be a string, got {type(text).__name__} {text!r:.80}")
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text[:MAX_QUERY_CHARS].lower()):
+    head = text[:MAX_QUERY_CHARS]
+    if len(text) > MAX_QUERY_CHARS and _WORD.match(text, MAX_QUERY_CHARS):
+        # The cut fell inside a word: drop its start rather than search for a prefix nobody typed.
+        head = _TRAILING_WORD.sub("", head)
+    for word in _WORD.findall(head.lower()):
         seen.setdefault(word[:MAX_TERM_CHARS])
         if len(seen) == MAX_QUERY_TERMS:
             break

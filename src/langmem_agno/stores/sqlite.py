@@ -534,7 +534,7 @@ class SQLiteMemoryStore(MemoryStore):
         owner = _owner_token(flt.user_id)
         match_params: list[Any] = []
         for term in terms:
-            match_params += [f'owner : "{owner}" AND "{term}"*', TERM_HITS_LIMIT]
+            match_params += [f'owner : "{owner}" AND {{body tags}} : "{term}"*', TERM_HITS_LIMIT]
         with self._read() as cur:
             rows = cur.execute(sql, [*match_params, *params]).fetchall()
         return rank_by_terms(read_all(rows, UserMemory.from_row), terms, limit)

@@ -256,3 +256,22 @@ def test_clear_leaves_agno_written_memories_of_other_users(
     )
     assert store.clear(user_id="u1") == 1
     assert [m.memory_id for m in agno.get_user_memories(user_id="u2")] == ["b1"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_rows_agno_writes_later_are_in_the_word_index(
+    agno: PostgresDb, store: PostgresMemoryStore, mode: str
+) -> None:
+    store.add("ours, about tea", user_id="u1")  # the table, its companion and trigger now exist
+    agno.upsert_user_memory(full_agno_memory("later"))
+    agno.upsert_user_memory(
+        AgnoUserMemory(memory_id="mail", memory="Write to sarah@example.com", user_id="u1")
+    )
+    hits = await _call(store, mode, "search", "café example", user_id="u1")
+    assert {h.memory.memory_id for h in hits} == {"later", "mail"}
+    agno.upsert_user_memory(AgnoUserMemory(memory_id="later", memory="Now about jazz", user_id="u1"))
+    assert [h.memory.memory_id for h in await _call(store, mode, "search", "jazz", user_id="u1")] == ["later"]
+    assert await _call(store, mode, "search", "café", user_id="u1") == []
+    agno.delete_user_memory("later", user_id="u1")
+    assert await _call(store, mode, "search", "jazz", user_id="u1") == []
+    await store.aclose()

@@ -96,6 +96,16 @@ class Names:
         """The memory table, schema-qualified."""
         return sql.Identifier(self.schema, self.table)
 
+    @property
+    def words(self) -> sql.Identifier:
+        """The word index companion table, ``<table>_fts``, kept in step by a trigger."""
+        return sql.Identifier(self.schema, f"{self.table}_fts")
+
+    @property
+    def words_function(self) -> sql.Identifier:
+        """The trigger function that keeps :attr:`words` in step with the memory table."""
+        return sql.Identifier(self.schema, f"lma_{self.table}_fts_sync")
+
     def index(self, suffix: str, *, ours: bool = False) -> sql.Identifier:
         """An index name: Agno's ``idx_<table>_<column>``, or ours, ``lma_<table>_<suffix>``."""
         return sql.Identifier(f"{'lma' if ours else 'idx'}_{self.table}_{suffix}")
@@ -129,6 +139,62 @@ def ddl_plan(names: Names) -> Plan[None]:
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id, updated_at, created_at)").format(
             names.index("user_updated", ours=True), t
         )
+    )
+    yield from _words_ddl(names)
+
+
+def _document(row: str) -> sql.Composable:
+    # The words of a row's text and topics. Every run of non-word characters becomes a space
+    # first, so that the parser's e-mail, URL and host tokens ("sarah@example.com") still give
+    # their words one by one: the index must find every row the shared ranking would keep.
+    return sql.SQL(
+        "to_tsvector('simple', regexp_replace(coalesce({r}.memory #>> '{{}}', '') || ' ' || "
+        "coalesce({r}.topics::text, ''), '\\W+', ' ', 'g'))"
+    ).format(r=sql.Identifier(row))
+
+
+def _words_ddl(names: Names) -> Plan[None]:
+    """The word index companion: a tsvector per memory, GIN-indexed, kept in step by a trigger.
+
+    A trigger, not our writes, keeps it, so rows Agno writes are indexed too; rows already in the
+    table when the companion is first made (or written while it was absent) are indexed here.
+    """
+    w, t = names.words, names.memories
+    yield Statement(
+        sql.SQL(
+            "CREATE TABLE IF NOT EXISTS {} "
+            "(memory_id VARCHAR PRIMARY KEY, user_id VARCHAR, doc TSVECTOR NOT NULL)"
+        ).format(w)
+    )
+    yield Statement(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} USING GIN (doc)").format(
+            names.index("fts_doc", ours=True), w
+        )
+    )
+    yield Statement(
+        sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (user_id)").format(names.index("fts_user", ours=True), w)
+    )
+    yield Statement(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $lma$ BEGIN "
+            "IF TG_OP <> 'INSERT' THEN DELETE FROM {w} WHERE memory_id = OLD.memory_id; END IF; "
+            "IF TG_OP = 'DELETE' THEN RETURN OLD; END IF; "
+            "INSERT INTO {w} (memory_id, user_id, doc) VALUES (NEW.memory_id, NEW.user_id, {doc}) "
+            "ON CONFLICT (memory_id) DO UPDATE SET user_id = EXCLUDED.user_id, doc = EXCLUDED.doc; "
+            "RETURN NEW; END $lma$"
+        ).format(fn=names.words_function, w=w, doc=_document("new"))
+    )
+    yield Statement(
+        sql.SQL(
+            "CREATE OR REPLACE TRIGGER {} AFTER INSERT OR UPDATE OR DELETE ON {} "
+            "FOR EACH ROW EXECUTE FUNCTION {}()"
+        ).format(sql.Identifier(f"lma_{names.table}_fts"), t, names.words_function)
+    )
+    yield Statement(
+        sql.SQL(
+            "INSERT INTO {w} (memory_id, user_id, doc) SELECT m.memory_id, m.user_id, {doc} FROM {t} AS m "
+            "WHERE NOT EXISTS (SELECT 1 FROM {w} AS f WHERE f.memory_id = m.memory_id)"
+        ).format(w=w, t=t, doc=_document("m"))
     )
 
 
@@ -358,15 +424,11 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_plan(
+def _substring_search(
     names: Names, flt: MemoryFilter, terms: Sequence[str], limit: int
 ) -> Plan[list[ScoredMemory]]:
-    """The best ``limit`` memories for ``terms``: a bounded server-side match, ranked by the shared ranking.
-
-    The server counts the terms each memory contains (case-insensitively, in the text and
-    the topics) and hands over at most the shared scan limit, best first; the shared
-    ranking then keeps true word matches and orders them as every backend does.
-    """
+    # The server counts the terms each memory contains (case-insensitively, text and topics)
+    # and hands over at most the shared scan limit, best first, for the shared ranking.
     clause, params = where(flt)
     matches: list[sql.Composable] = []
     match_params: list[Any] = []
@@ -381,4 +443,39 @@ def search_plan(
         "ORDER BY lma_score DESC, updated_at DESC, ctid DESC LIMIT %s"
     ).format(cols=_COLS, score=score, t=names.memories, where=clause, any=sql.SQL(" OR ").join(matches))
     rows, _ = yield Statement(query, [*match_params, *params, *match_params, SEARCH_SCAN_LIMIT])
+    return rank_by_terms(read(rows), terms, limit)
+
+
+def _prefix(term: str) -> str:
+    # Terms are words (query_terms keeps \w+ runs only, and those with "_" go the substring
+    # way), so quoting one is enough; ":*" makes it a prefix, as the shared ranking matches.
+    return f"'{term}':*"
+
+
+def search_plan(
+    names: Names, flt: MemoryFilter, terms: Sequence[str], limit: int
+) -> Plan[list[ScoredMemory]]:
+    """The best ``limit`` memories for ``terms``: the word index finds them, the shared ranking orders them.
+
+    The server looks the terms up in the GIN index of the ``<table>_fts`` companion (a word
+    prefix match, case-insensitive, in the text and the topics), within the filter, scores
+    each memory by how many terms it holds, as the shared ranking does, and hands over only
+    the best few times ``limit``, newest first among equals; the shared ranking then orders
+    them exactly as every backend does.
+    """
+    if any("_" in term for term in terms):
+        # The text-search parser splits words at "_" (and drops a lone one), so the index
+        # cannot find such a term: a bounded substring match finds it instead.
+        return (yield from _substring_search(names, flt, terms, limit))
+    clause, params = where(flt)
+    score = sql.SQL(" + ").join(sql.SQL("(f.doc @@ to_tsquery('simple', %s))::int") for _ in terms)
+    query = sql.SQL(
+        "WITH hits AS (SELECT f.memory_id, {score} AS lma_score "
+        "FROM {w} AS f WHERE f.user_id = %s AND f.doc @@ to_tsquery('simple', %s)) "
+        "SELECT {cols} FROM {t} JOIN hits USING (memory_id) WHERE {where} "
+        "ORDER BY hits.lma_score DESC, updated_at DESC, {t}.ctid DESC LIMIT %s"
+    ).format(score=score, w=names.words, cols=_COLS, t=names.memories, where=clause)
+    any_term = " | ".join(_prefix(t) for t in terms)
+    bound = min(SEARCH_SCAN_LIMIT, max(4 * limit, 100))
+    rows, _ = yield Statement(query, [*(_prefix(t) for t in terms), flt.user_id, any_term, *params, bound])
     return rank_by_terms(read(rows), terms, limit)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -24,6 +27,7 @@ from langmem_agno.stores.companion_docs import MemoryDocs, companion_docs
 from langmem_agno.testing.scripted import ScriptedChatModel
 from langmem_agno.twins import run_calls
 
+ROOT = Path(__file__).resolve().parents[1]
 CONFIG: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
 AGNO_FIELDS = set(MEMORY_FIELDS)
 
@@ -251,3 +255,67 @@ def test_mongo_cursor_documents_are_indexed_for_the_scans(store_factory: Any) ->
         set(d) - {"_id"} <= AGNO_FIELDS
         for d in store.companion_collection("cursors").database[store.collection].find()
     )
+
+
+@pytest.mark.slow  # subprocesses: a real restart, the history kept in a file as a checkpointer keeps it
+def test_a_second_process_over_the_same_files_sends_only_the_new_turn(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from pathlib import Path
+        from langchain_core.messages import AIMessage, HumanMessage, messages_from_dict, messages_to_dict
+        from langmem_agno import SQLiteMemoryStore
+        from langmem_agno.extraction import MemoryManager
+        from langmem_agno.node import create_memory_node
+        from langmem_agno.scripted import ScriptedChatModel
+
+        def echo(messages):
+            lines = str(messages[-1].content).splitlines()
+            facts = [line[6:] for line in lines if line.startswith("user: ")]
+            calls = [{{"name": "add_memory", "args": {{"memory": "User said: " + f}}, "id": str(i)}}
+                     for i, f in enumerate(facts)]
+            return AIMessage("", tool_calls=calls)
+
+        saved = Path({str(tmp_path / "checkpoint.json")!r})
+        history = messages_from_dict(json.loads(saved.read_text())) if saved.exists() else []
+        model = ScriptedChatModel(responder=echo)
+        node = create_memory_node(MemoryManager(model, SQLiteMemoryStore({str(tmp_path / "agno.db")!r})))
+        for text in sys.argv[1:]:
+            history += [HumanMessage(text), AIMessage("ok")]
+            node.invoke({{"messages": history}}, {{"configurable": {{"user_id": "u1", "thread_id": "t1"}}}})
+            saved.write_text(json.dumps(messages_to_dict(history)))
+        print(json.dumps([str(c[-1].content) for c in model.calls]))
+        """
+    )
+
+    def process(*turns: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script, *turns], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return list(json.loads(done.stdout.strip().splitlines()[-1]))
+
+    first = process(*(f"fact {i}" for i in range(5)))
+    assert len(first) == 5
+    # Messages without ids, as a checkpointer hands them back: the tail digests find the place.
+    assert process("fact 5") == ["New messages:\nuser: fact 5\nassistant: ok"]
+    assert said(SQLiteMemoryStore(tmp_path / "agno.db")) == sorted(f"User said: fact {i}" for i in range(6))
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", "in-process"])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_clearing_a_user_clears_its_cursor_documents(
+    store_factory: Any, backend: str, mode: str
+) -> None:
+    docs = (
+        MemoryDocs() if backend == "in-process" else companion_docs(store_factory(backend, mode), "cursors")
+    )
+    for user, thread in (("u1", "a"), ("u1", "b"), ("u2", "a")):
+        if mode == "sync":
+            assert docs.put(f"{user}/{thread}", {"tail": []}, None, user_id=user)
+        else:
+            assert await docs.aput(f"{user}/{thread}", {"tail": []}, None, user_id=user)
+    removed = docs.delete_user("u1") if mode == "sync" else await docs.adelete_user("u1")
+    assert removed == 2
+    left = docs.scan() if mode == "sync" else await docs.ascan()
+    assert [d.key for d in left] == ["u2/a"]

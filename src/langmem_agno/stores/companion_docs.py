@@ -93,6 +93,14 @@ class CompanionDocs(ABC):
         Oldest key first, at most ``limit``.
         """
 
+    @abstractmethod
+    def delete_user(self, user_id: str) -> int:
+        """Remove every document of ``user_id`` (clearing a user clears its rows); return how many."""
+
+    async def adelete_user(self, user_id: str) -> int:
+        """Async twin of :meth:`delete_user`."""
+        return await asyncio.to_thread(self.delete_user, user_id)
+
     async def aget(self, key: str) -> StoredDoc | None:
         """Async twin of :meth:`get`."""
         return await asyncio.to_thread(self.get, key)
@@ -153,6 +161,14 @@ class MemoryDocs(CompanionDocs):
         with self._lock:
             row = self._docs.pop(key, None)
         return None if row is None else dict(json.loads(row[2]))
+
+    def delete_user(self, user_id: str) -> int:
+        """See :meth:`CompanionDocs.delete_user`."""
+        with self._lock:
+            keys = [key for key, row in self._docs.items() if row[0] == user_id]
+            for key in keys:
+                del self._docs[key]
+        return len(keys)
 
     def scan(
         self, *, user_id: str | None = None, due_before: float | None = None, limit: int = 100
@@ -229,6 +245,13 @@ class SQLiteDocs(CompanionDocs):
             row = cur.execute(f"SELECT doc FROM {self.table} WHERE key = ?", (key,)).fetchone()
             cur.execute(f"DELETE FROM {self.table} WHERE key = ?", (key,))
         return None if row is None else dict(json.loads(row[0]))
+
+    def delete_user(self, user_id: str) -> int:
+        """See :meth:`CompanionDocs.delete_user`."""
+        self._ensure()
+        with self.store.companion_cursor(write=True) as cur:
+            cur.execute(f"DELETE FROM {self.table} WHERE user_id = ?", (user_id,))
+            return int(cur.rowcount)
 
     def scan(
         self, *, user_id: str | None = None, due_before: float | None = None, limit: int = 100
@@ -379,6 +402,20 @@ class MongoDocs(CompanionDocs):
         except PyMongoError as exc:
             raise self._fail(exc) from exc
         return None if raw is None else dict(json.loads(raw["doc"]))
+
+    def delete_user(self, user_id: str) -> int:
+        """See :meth:`CompanionDocs.delete_user`."""
+        try:
+            return int(self._coll().delete_many({"user_id": user_id}).deleted_count)
+        except PyMongoError as exc:
+            raise self._fail(exc) from exc
+
+    async def adelete_user(self, user_id: str) -> int:
+        """See :meth:`CompanionDocs.adelete_user`."""
+        try:
+            return int((await (await self._acoll()).delete_many({"user_id": user_id})).deleted_count)
+        except PyMongoError as exc:
+            raise self._fail(exc) from exc
 
     def scan(
         self, *, user_id: str | None = None, due_before: float | None = None, limit: int = 100

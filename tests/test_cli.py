@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore, UserMemory
+from langmem_agno import LangmemAgnoError, MemoryStore, MongoMemoryStore, SQLiteMemoryStore, UserMemory
 from langmem_agno.cli import MAX_REPORTED_BAD_LINES, BadLineError, main, parse_memory_line, render_table
 from langmem_agno.record import MEMORY_FIELDS
 
@@ -641,3 +641,18 @@ def test_table_shortens_only_the_text_column() -> None:
     assert lines[1].startswith("abc  Sarah prefers email") and lines[1].endswith("…")
     assert max(len(line) for line in lines) < 60
     assert lines[2] == "d    short line"
+
+
+def test_serve_refuses_a_public_host_without_a_token(cli: Cli, tmp_path: Path) -> None:
+    line = error_line(cli("--db", str(tmp_path / "agno.db"), "serve", "--host", "0.0.0.0"), 1)
+    assert "'0.0.0.0'" in line and "token" in line
+
+
+def test_a_postgres_uri_names_a_postgres_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    from langmem_agno.cli.store import open_store
+
+    opened = open_store("postgresql://lma@127.0.0.1:1/none")
+    assert type(opened).__name__ == "PostgresMemoryStore"
+    monkeypatch.setitem(sys.modules, "langmem_agno.stores.postgres", None)
+    with pytest.raises(LangmemAgnoError, match=r"pip install 'langmem-agno\[postgres\]'"):
+        open_store("postgresql://lma@127.0.0.1:1/none")

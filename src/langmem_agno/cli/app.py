@@ -21,6 +21,7 @@ from langmem_agno.cli.commands import (
     cmd_import,
     cmd_list,
     cmd_search,
+    cmd_serve,
     cmd_show,
     cmd_stats,
     cmd_topics,
@@ -233,6 +234,20 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=DEFAULT_IMPORT_BATCH,
         help="memories per write (default: %(default)s)",
+    )
+
+    p = command(
+        "serve",
+        "serve AgentOS's memory API and a browser page at / (pip install 'langmem-agno[server]')",
+        cmd_serve,
+    )
+    p.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on; beyond loopback a token is required"
+    )
+    p.add_argument("--port", type=_positive, default=7777, help="port (default: %(default)s)")
+    p.add_argument("--token", default=None, help="bearer token to require (default: $LANGMEM_AGNO_TOKEN)")
+    p.add_argument(
+        "--cors-origin", action="append", metavar="ORIGIN", help="a browser origin allowed to call the API"
     )
 
     p = command(

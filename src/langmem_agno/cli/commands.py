@@ -11,6 +11,7 @@ import importlib
 import sys
 from typing import Any
 
+import langmem_agno.server as memory_server
 from langmem_agno.cli.jsonl_export import export_memories
 from langmem_agno.cli.jsonl_import import import_memories
 from langmem_agno.cli.output import (
@@ -287,3 +288,11 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
     if is_mongo_uri(args.db_given):
         raise CliError("the demo keeps its memories in SQLite: give --db a file path, or leave it out")
     return int(demo.main(model=args.model, db=args.db_given))
+
+
+def cmd_serve(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
+    """Serve AgentOS's memory API and the memory page over the store until Ctrl-C."""
+    memory_server.serve(
+        store, host=args.host, port=args.port, token=args.token, cors_origins=args.cors_origin or ()
+    )
+    return 0

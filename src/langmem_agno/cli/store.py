@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 from urllib.parse import parse_qsl, urlsplit
@@ -23,6 +24,14 @@ DEFAULT_MONGO_TIMEOUT_MS = 3_000
 _MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
 #: The commands that only read: on a SQLite path with no database they fail instead of creating one.
 READ_ONLY_COMMANDS = frozenset({"list", "show", "search", "topics", "stats", "export", "doctor"})
+
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_uri(db: str) -> bool:
+    """Whether ``db`` is a ``postgresql://`` URI (Agno's PostgresDb layout)."""
+    return db.startswith(_POSTGRES_SCHEMES)
 
 
 def is_mongo_uri(db: str) -> bool:
@@ -48,10 +57,11 @@ def _uri_timeout_ms(uri: str) -> int:
 
 
 def open_store(db: str, *, collection: str | None = None, database: str = DEFAULT_DATABASE) -> MemoryStore:
-    """Open the store ``--db`` names: a MongoDB URI, or else a SQLite file path.
+    """Open the store ``--db`` names: a PostgreSQL or MongoDB URI, or else a SQLite file path.
 
     Args:
-        db: ``mongodb://...`` / ``mongodb+srv://...``, or a SQLite path (``:memory:`` works, uselessly).
+        db: ``postgresql://...``, ``mongodb://...`` / ``mongodb+srv://...``, or a SQLite path
+            (``:memory:`` works, uselessly).
         collection: The MongoDB collection or SQLite table; ``agno_memories`` by default.
         database: The MongoDB database; ignored for SQLite.
 
@@ -62,6 +72,16 @@ def open_store(db: str, *, collection: str | None = None, database: str = DEFAUL
         StoreUnavailableError: If the database cannot be opened.
     """
     name = collection or DEFAULT_COLLECTION
+    if is_postgres_uri(db):
+        # Loaded by name: psycopg comes with the postgres extra, which a SQLite user need not install.
+        try:
+            postgres = importlib.import_module("langmem_agno.stores.postgres")
+        except ModuleNotFoundError as exc:
+            raise CliError(
+                f"--db {redact_uri(db)} needs psycopg: pip install 'langmem-agno[postgres]'"
+            ) from exc
+        store: MemoryStore = postgres.PostgresMemoryStore(db, table=name)
+        return store
     if is_mongo_uri(db):
         try:
             return MongoMemoryStore(db, database=database, collection=name, timeout_ms=_uri_timeout_ms(db))
@@ -86,7 +106,7 @@ def check_database_exists(db: str, command: str) -> None:
     Raises:
         CliError: If ``command`` only reads and ``db`` is a SQLite path that does not exist.
     """
-    if command not in READ_ONLY_COMMANDS or db == ":memory:" or is_mongo_uri(db):
+    if command not in READ_ONLY_COMMANDS or db == ":memory:" or is_mongo_uri(db) or is_postgres_uri(db):
         return
     if not os.path.exists(os.path.expanduser(db)):
         raise CliError(

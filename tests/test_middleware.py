@@ -683,3 +683,23 @@ async def test_close_finishes_extraction_and_stops_the_worker(store_factory: Any
             agent.invoke(turn, context=user)
     assert memory_threads() <= before
     assert MemoryMiddleware(store=store, extract=False).close()
+
+
+def test_automatic_or_agentic_memory_as_agno_defines_them(store_factory: Any) -> None:
+    store: MemoryStore = store_factory("sqlite-memory")
+    extractor = ScriptedChatModel(responses=[])
+    # Agno's recommendation: automatic extraction on, the memory tools off.
+    default = MemoryMiddleware(store=store, model=extractor)
+    assert default.node is not None and default.tools == []
+    # Tools on: agentic memory takes precedence, extraction is off (no model needed).
+    agentic = MemoryMiddleware(store=store, tools=True)
+    assert agentic.node is None and agentic.tools
+    # Extraction off: the agent keeps its memory through the tools.
+    assert MemoryMiddleware(store=store, extract=False).tools
+    # Both, when asked for explicitly; neither, likewise.
+    both = MemoryMiddleware(store=store, model=extractor, tools=True, extract=True)
+    assert both.node is not None and both.tools
+    neither = MemoryMiddleware(store=store, tools=False, extract=False)
+    assert neither.node is None and neither.tools == []
+    for memory in (default, agentic, both, neither):
+        assert memory.close()

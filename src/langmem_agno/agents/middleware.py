@@ -93,8 +93,14 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             object or an ``init_chat_model`` id such as ``"openai:gpt-4o-mini"``);
             needed only with ``extract=True``.
         recall: Put the user's relevant memories in the system prompt of each model call.
-        tools: Give the agent the memory tools.
-        extract: Extract memories from the new messages after each run.
+        tools: Give the agent the memory tools (Agno's *agentic* memory). ``None`` (the default)
+            means off, as Agno recommends, unless ``extract=False`` chooses agentic memory instead
+            of automatic. ``True`` turns automatic extraction off unless ``extract=True`` is given
+            too (Agno: agentic memory takes precedence when both are enabled).
+        extract: Extract memories from the new messages after each run (Agno's *automatic*
+            memory). ``None`` (the default) means on unless ``tools=True``; ``True`` with
+            ``tools=True`` runs both (the extractor is shown the user's newest memories, those
+            the tools wrote during the run among them, so it does not add a reworded duplicate).
         background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it. A
             failed background extraction is retried with the thread's next run.
         k: How many memories are retrieved for each model call (at most ``max_memories`` are shown).
@@ -154,8 +160,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         model: BaseChatModel | str | None = None,
         *,
         recall: bool = True,
-        tools: bool = True,
-        extract: bool = True,
+        tools: bool | None = None,
+        extract: bool | None = None,
         background: bool = True,
         k: int = 5,
         embeddings: Embeddings | str | None = None,
@@ -209,6 +215,9 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                 footer=footer,
                 adaptive=adaptive,
             )
+        # Automatic or agentic memory, as Agno defines them: one of the two unless both are asked for.
+        if tools is None:
+            tools = extract is False
         self.tools = (
             create_memory_tools(
                 store,
@@ -222,6 +231,9 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             else []
         )
         self.node: MemoryNode | None = None
+        if extract is None:
+            # Agno's rule: agentic memory (the tools) takes precedence over automatic extraction.
+            extract = not tools
         if extract:
             if model is None:
                 raise ConfigurationError(

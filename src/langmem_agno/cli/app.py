@@ -28,6 +28,7 @@ from langmem_agno.cli.commands import (
     cmd_update,
 )
 from langmem_agno.cli.doctor import cmd_doctor
+from langmem_agno.cli.failed import cmd_failed, cmd_retry
 from langmem_agno.cli.jsonl_import import DEFAULT_IMPORT_BATCH
 from langmem_agno.cli.output import (
     EXIT_FAILED,
@@ -234,6 +235,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         default=DEFAULT_IMPORT_BATCH,
         help="memories per write (default: %(default)s)",
+    )
+
+    p = command("failed", "list the extraction spans set aside after failing 3 times", cmd_failed)
+    _user(p, required=False, help="only this user's spans (default: every user)")
+    p.add_argument("--limit", type=_positive, default=100, help="at most this many (default: %(default)s)")
+    p = command("retry", "extract one failed span again; it stays set aside if it fails again", cmd_retry)
+    p.add_argument("span_id", metavar="SPAN_ID")
+    p.add_argument(
+        "--model", required=True, metavar="SPEC", help="the extraction model, e.g. openai:gpt-4o-mini"
     )
 
     p = command(

@@ -417,7 +417,9 @@ class MemoryManager:
 
     def _plan(self, answer: AIMessage, prepared: Prepared, result: ExtractionResult) -> ChangePlan:
         check = functools.partial(self.store.check_text, max_chars=self.max_memory_chars)
-        return review_calls(answer, prepared, result, operations=self.operations, check_text=check)
+        return review_calls(
+            answer, prepared, result, operations=self.operations, check_text=check, redact=self.store.redact
+        )
 
     def _apply(self, plan: ChangePlan, prepared: Prepared, result: ExtractionResult) -> None:
         if plan.adds or plan.updates or plan.deletes:

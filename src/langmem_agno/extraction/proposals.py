@@ -22,7 +22,6 @@ from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.extraction.calls import SCHEMAS, TOOL_NAMES, alias_of, describe_errors
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope
-from langmem_agno.secrets_filter import SecretFilter
 
 __all__ = [
     "ChangePlan",
@@ -34,7 +33,6 @@ __all__ = [
     "review_calls",
 ]
 
-_DEFAULT_FILTER = SecretFilter()
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Logged under the manager's name, as before this module existed.
 logger = logging.getLogger("langmem_agno.extraction")
@@ -141,7 +139,7 @@ def review_calls(
     *,
     operations: Sequence[str],
     check_text: Callable[[object], str],
-    redact: Callable[[str], str] | None = None,
+    redact: Callable[[str], str],
 ) -> ChangePlan:
     """Validate every tool call on its own; collect the valid ones, reject the rest with a reason.
 
@@ -153,15 +151,14 @@ def review_calls(
         result: Where rejections are recorded.
         operations: The operations the model may use.
         check_text: The store's check of memory text (length, secrets).
-        redact: The store's redaction of secrets (``store.redact``); when ``None``, the redaction of
-            the store ``check_text`` belongs to, or of the default secret filter.
+        redact: The store's redaction of secrets (``store.redact``), applied to the stored input.
 
     Returns:
         The valid changes, ready to write in one change set.
     """
     # The user's message is kept beside each memory as its input: the password whose memory
     # the filter refuses must not be stored there instead, nor a character no database takes.
-    prepared.input_text = (redact or _redaction_of(check_text))(prepared.input_text)
+    prepared.input_text = redact(prepared.input_text)
     plan = ChangePlan()
     touched: set[str] = set()
     shown_texts = {m.memory.casefold(): a for a, m in prepared.aliases.items()}
@@ -242,19 +239,6 @@ def review_calls(
     for rej in result.rejected:
         logger.info("memory extraction rejected %s(%s): %s", rej.tool, rej.args, rej.reason)
     return plan
-
-
-def _redaction_of(check_text: Callable[[object], str]) -> Callable[[str], str]:
-    """The ``redact`` of the store whose ``check_text`` this is (bound, or a ``functools.partial`` of it)."""
-    method = getattr(check_text, "func", check_text)
-    redact = getattr(getattr(method, "__self__", None), "redact", None)
-    if callable(redact):
-        return redact  # type: ignore[no-any-return]
-    return _default_redaction
-
-
-def _default_redaction(text: str) -> str:
-    return _DEFAULT_FILTER.redact(_LONE_SURROGATE.sub("\ufffd", text), "[redacted: {kind}]")
 
 
 def gone_call(tool: str, exc: MemoryNotFoundError) -> RejectedCall:

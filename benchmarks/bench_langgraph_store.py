@@ -13,15 +13,14 @@ printed (median and p95 microseconds per call), nothing is asserted.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
+from bench_recall import mongo_uri  # the same server set-up as the recall benchmark
 from langgraph.store.base import BaseStore
 from langgraph.store.memory import InMemoryStore
 from pymongo import MongoClient
@@ -30,23 +29,6 @@ from langmem_agno import LangGraphStore, MongoMemoryStore, SQLiteMemoryStore
 
 NS = ("memories", "bench-user")
 WORDS = ["email", "phone", "tea", "coffee", "jazz", "hiking", "chess", "sushi", "cycling", "yoga", "python"]
-
-
-@contextmanager
-def mongo_uri() -> Iterator[str]:
-    uri = os.environ.get("MONGODB_URI")
-    if uri:
-        yield uri
-        return
-    from secantus import SecantusDBServer
-
-    with tempfile.TemporaryDirectory() as tmp:
-        server = SecantusDBServer(storage_path=tmp)
-        server.start()
-        try:
-            yield server.uri
-        finally:
-            server.stop()
 
 
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:

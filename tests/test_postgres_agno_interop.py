@@ -19,32 +19,9 @@ from agno.db.schemas.memory import UserMemory as AgnoUserMemory
 from langmem_agno import UserMemory
 from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.stores.postgres import PostgresMemoryStore
+from test_agno_interop import T_CREATED, T_UPDATED, agno_fields, full_agno_memory, our_fields
 
 TABLE = "agno_memories"
-T_CREATED, T_UPDATED = 1_700_000_000, 1_700_000_500
-
-
-def agno_fields(m: AgnoUserMemory) -> dict[str, Any]:
-    return {name: getattr(m, name) for name in MEMORY_FIELDS}
-
-
-def our_fields(m: UserMemory) -> dict[str, Any]:
-    return {name: getattr(m, name) for name in MEMORY_FIELDS}
-
-
-def full_agno_memory(memory_id: str, user_id: str = "u1") -> AgnoUserMemory:
-    return AgnoUserMemory(
-        memory_id=memory_id,
-        memory="Sarah prefers email, café at 9",
-        topics=["contact", "été"],
-        user_id=user_id,
-        input="Email me, not phone",
-        agent_id="agent-1",
-        team_id="team-1",
-        feedback="accurate",
-        created_at=T_CREATED,
-        updated_at=T_UPDATED,
-    )
 
 
 def agno_url(uri: str) -> str:

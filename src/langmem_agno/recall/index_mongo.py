@@ -25,7 +25,7 @@ from pymongo.operations import SearchIndexModel
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.recall.dense import StoredVector, Vector
 from langmem_agno.recall.index import RecallIndex
-from langmem_agno.record import UserMemory, now_epoch_s
+from langmem_agno.record import UserMemory, now_epoch_s, read_all
 from langmem_agno.stores.mongo import MongoMemoryStore
 from langmem_agno.stores.mongo_plans import filter_document
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
@@ -222,7 +222,13 @@ class MongoRecallIndex(RecallIndex):
 
     @staticmethod
     def _hits(docs: Sequence[dict[str, Any]]) -> list[ScoredMemory]:
-        return [ScoredMemory(memory=UserMemory.from_document(d["m"]), score=float(d["score"])) for d in docs]
+        # A document another writer stored that we cannot read is skipped (with a warning), not fatal.
+        readable = {m.memory_id: m for m in read_all([d["m"] for d in docs], UserMemory.from_document)}
+        return [
+            ScoredMemory(memory=readable[d["m"].get("memory_id")], score=float(d["score"]))
+            for d in docs
+            if isinstance(d["m"].get("memory_id"), str) and d["m"]["memory_id"] in readable
+        ]
 
     def server_dense(
         self, flt: MemoryFilter, query: Vector, model: str, limit: int

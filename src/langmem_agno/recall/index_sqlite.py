@@ -30,7 +30,7 @@ from langmem_agno.recall.lexical import (
     match_expression,
 )
 from langmem_agno.recall.text import content_terms
-from langmem_agno.record import MEMORY_FIELDS, UserMemory, now_epoch_s
+from langmem_agno.record import MEMORY_FIELDS, UserMemory, now_epoch_s, read_all
 from langmem_agno.stores.sqlite import SQLiteMemoryStore, filter_sql
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
@@ -189,7 +189,13 @@ class SQLiteRecallIndex(RecallIndex):
         with self.sqlite.companion_cursor() as cur:
             expression = match_expression(terms)
             rows = cur.execute(sql, [expression, *params, limit]).fetchall()
-        return [ScoredMemory(memory=UserMemory.from_row(r), score=-float(r["lma_score"])) for r in rows]
+        # A row another writer stored that we cannot read is skipped (with a warning), not fatal.
+        readable = {m.memory_id: m for m in read_all(rows, UserMemory.from_row)}
+        return [
+            ScoredMemory(memory=readable[r["memory_id"]], score=-float(r["lma_score"]))
+            for r in rows
+            if isinstance(r["memory_id"], str) and r["memory_id"] in readable
+        ]
 
     def related(self, flt: MemoryFilter, query: str, limit: int) -> list[UserMemory]:
         """Memories related to ``query`` by BM25 in the full-text index (a few ms at 10,000 memories)."""

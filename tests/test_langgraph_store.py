@@ -147,3 +147,10 @@ def test_agno_reads_what_langgraph_writes_and_the_other_way(tmp_path: Path) -> N
     agno.delete_user_memory("m-1", user_id="sarah")
     lg.store.add(UserMemory(memory_id="m-1", memory="Sarah prefers email", user_id="sarah"), user_id="sarah")
     assert lg.get(NS, "m-1").value == {"content": "Sarah prefers email"}
+
+
+def test_a_store_gives_its_langgraph_store() -> None:
+    store = SQLiteMemoryStore(":memory:")
+    lg = store.as_langgraph_store(namespace=("memories", "{user_id}", "{agent_id}"))
+    assert isinstance(lg, LangGraphStore) and lg.store is store
+    assert lg.template.parts == ("memories", "{user_id}", "{agent_id}")

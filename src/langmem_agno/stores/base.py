@@ -13,6 +13,7 @@ another user is indistinguishable from one that does not exist.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import re
 import threading
 from collections.abc import Callable, Sequence
@@ -112,6 +113,20 @@ class MemoryStore(StorePrimitives):
         self.secret_filter = secret_filter
         self._extensions: dict[str, object] = {}
         self._extensions_lock = threading.Lock()
+
+    def as_langgraph_store(self, **options: Any) -> Any:
+        """This store as a LangGraph ``BaseStore``: ``LangGraphStore(self, **options)``.
+
+        Args:
+            **options: :class:`~langmem_agno.agents.langgraph_store.LangGraphStore`'s options,
+                e.g. ``namespace=("memories", "{user_id}")``.
+
+        Returns:
+            The :class:`~langmem_agno.agents.langgraph_store.LangGraphStore`.
+        """
+        # Loaded by name: the adapter sits layers above the stores, which must not import it.
+        adapter = importlib.import_module("langmem_agno.agents.langgraph_store")
+        return adapter.LangGraphStore(self, **options)
 
     def extension(self, key: str, build: Callable[[MemoryStore], T]) -> T:
         """The helper object ``key`` kept for this store, built by ``build(self)`` on first use.

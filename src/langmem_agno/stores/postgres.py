@@ -115,9 +115,10 @@ class PostgresMemoryStore(MemoryStore):
         ConfigurationError: If no connection is given, or a name is not a plain SQL identifier.
 
     Example:
-        >>> store = PostgresMemoryStore("postgresql://localhost/app")  # doctest: +SKIP
-        >>> store.add("Sarah prefers email", user_id="u1").memory  # doctest: +SKIP
-        'Sarah prefers email'
+        A server at ``localhost`` (the test suite runs the same calls on a cluster of its own)::
+
+            store = PostgresMemoryStore("postgresql://localhost/app")
+            store.add("Sarah prefers email", user_id="u1").memory  # 'Sarah prefers email'
     """
 
     def __init__(

@@ -351,8 +351,8 @@ async def test_sqlite_agno_writes_are_read_by_us(db_file: Path, mode: str) -> No
         store.close()
 
 
-def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
-    store = SQLiteMemoryStore(db_file)
+def add_ours(store: MemoryStore) -> tuple[UserMemory, UserMemory]:
+    """Two memories of u1 written by us (one with every optional field), and one of u2."""
     a = store.add(
         "Sarah prefers email, café at 9",
         user_id="u1",
@@ -373,6 +373,12 @@ def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
         user_id="u1",
     )
     store.add("Bob's fact", user_id="u2")
+    return a, b
+
+
+def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
+    store = SQLiteMemoryStore(db_file)
+    a, b = add_ours(store)
     store.close()
 
     agno = agno_sqlite(db_file)

@@ -16,10 +16,9 @@ import pytest
 from agno.db.postgres import PostgresDb
 from agno.db.schemas.memory import UserMemory as AgnoUserMemory
 
-from langmem_agno import UserMemory
 from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.stores.postgres import PostgresMemoryStore
-from test_agno_interop import T_CREATED, T_UPDATED, agno_fields, full_agno_memory, our_fields
+from test_agno_interop import T_CREATED, add_ours, agno_fields, full_agno_memory, our_fields
 
 TABLE = "agno_memories"
 
@@ -92,26 +91,7 @@ async def test_agno_writes_are_read_by_us(agno: PostgresDb, store: PostgresMemor
 
 
 def test_ours_are_read_by_agno(agno: PostgresDb, store: PostgresMemoryStore) -> None:
-    a = store.add(
-        "Sarah prefers email, café at 9",
-        user_id="u1",
-        agent_id="agent-1",
-        topics=["contact", "été"],
-        input="email me",
-    )
-    b = store.add(
-        UserMemory(
-            memory_id="fixed",
-            memory='Says "hi" \\ often',
-            topics=["pets"],
-            feedback="ok",
-            team_id="team-1",
-            created_at=T_CREATED,
-            updated_at=T_UPDATED,
-        ),
-        user_id="u1",
-    )
-    store.add("Bob's fact", user_id="u2")
+    a, b = add_ours(store)
     got = agno.get_user_memories(user_id="u1")
     assert sorted((agno_fields(m) for m in got), key=lambda f: f["memory_id"]) == sorted(
         [our_fields(a), our_fields(b)], key=lambda f: f["memory_id"]

@@ -190,6 +190,8 @@ class LangGraphStore(BaseStore):
             raise ConfigurationError("index['embed'] must be an Embeddings model or an init_embeddings id")
         self.embeddings = None if embed is None else embeddings_model(embed, option="embeddings")
         self.values: ValueCompanion = value_companion(store)
+        # Built once: a search passes its own k, so every query shares this retriever.
+        self.retriever = MemoryRetriever(store=store, embeddings=self.embeddings)
 
     # ------------------------------------------------------------ BaseStore
     def batch(self, ops: Iterable[Op]) -> list[Result]:
@@ -264,11 +266,8 @@ class LangGraphStore(BaseStore):
         wanted = op.offset + op.limit
         scores: dict[str, float | None] = {}
         if op.query and op.query.strip():
-            retriever = MemoryRetriever(
-                store=self.store, k=min(max(wanted, 1), 1000), embeddings=self.embeddings
-            )
-            rank = twin(retriever.rank, retriever.arank)
-            hits = yield rank(op.query, **scope.as_kwargs())
+            rank = twin(self.retriever.rank, self.retriever.arank)
+            hits = yield rank(op.query, k=min(max(wanted, 1), 1000), **scope.as_kwargs())
             memories = [h.memory for h in hits]
             scores = {h.memory.memory_id: h.score for h in hits}
         else:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Hashable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import (
@@ -60,6 +60,7 @@ from langmem_agno.recall.retriever import MemoryRetriever, Ranking
 from langmem_agno.recall.text import message_text
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryStore
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
 __all__ = ["RECALL_CACHE_SIZE", "MemoryMiddleware"]
 
@@ -303,17 +304,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         """Append the user's relevant memories to the system prompt of this model call."""
         if self.injector is None:
             return handler(request)
-        config = ensure_config()
-        scope = self.scope(config, request.runtime.context)
-        key = _turn_key(scope, config, request.messages)
-        block = self._recalled.get(key)
-        if block is None:
-            try:
-                block = self.injector.block(request.messages, config=config, **_explicit(scope))
-            except LangmemAgnoError as exc:
-                block = _recall_failed(scope, exc)
-            self._recalled.put(key, block)
-        return handler(_with_block(request, block))
+        return handler(_with_block(request, run_calls(self._block_plan(self.injector, request))))
 
     async def awrap_model_call(
         self,
@@ -323,17 +314,25 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         """Async twin of :meth:`wrap_model_call`."""
         if self.injector is None:
             return await handler(request)
+        return await handler(_with_block(request, await arun_calls(self._block_plan(self.injector, request))))
+
+    def _block_plan(
+        self, injector: MemoryInjector, request: ModelRequest[Any]
+    ) -> Generator[Call[str], str, str]:
+        """This turn's memory block, recalled once per user turn (later model calls reuse it)."""
         config = ensure_config()
         scope = self.scope(config, request.runtime.context)
         key = _turn_key(scope, config, request.messages)
         block = self._recalled.get(key)
         if block is None:
             try:
-                block = await self.injector.ablock(request.messages, config=config, **_explicit(scope))
+                block = yield twin(injector.block, injector.ablock)(
+                    request.messages, config=config, **_explicit(scope)
+                )
             except LangmemAgnoError as exc:
                 block = _recall_failed(scope, exc)
             self._recalled.put(key, block)
-        return await handler(_with_block(request, block))
+        return block
 
     # ------------------------------------------------------------ extraction
     def after_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
-from langmem_agno import MemoryStore, SQLiteMemoryStore
+from langmem_agno import ClosedError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
 from langmem_agno.scripted import ScriptedChatModel
@@ -456,9 +456,10 @@ async def test_close_finishes_the_work_stops_the_thread_and_refuses_more(mode: s
             assert await node.aclose(timeout=30)
         assert node.worker is not None and node.worker.pending == 0 and node.worker.closed
         late: RunnableConfig = {"configurable": {"thread_id": "late", "user_id": f"u{request}"}}
-        with pytest.raises(RuntimeError, match="extractor is closed"):
+        with pytest.raises(ClosedError, match="extractor is closed") as closed:
             node.invoke({"messages": [HumanMessage("late")]}, late)
-        with pytest.raises(RuntimeError, match="extractor is closed"):
+        assert isinstance(closed.value, RuntimeError)  # what callers caught before ClosedError existed
+        with pytest.raises(ClosedError, match="extractor is closed"):
             await node.ainvoke({"messages": [HumanMessage("late")]}, late)
         assert node.close(timeout=30)  # closing twice is harmless
     assert memory_threads() <= before

@@ -21,6 +21,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from pymongo import AsyncMongoClient, MongoClient
 
 from langmem_agno import (
+    ClosedError,
     MemoryRetriever,
     MemoryStore,
     MissingUserIdError,
@@ -679,7 +680,7 @@ async def test_close_finishes_extraction_and_stops_the_worker(store_factory: Any
             assert memory.close(timeout=30)
         assert memory.errors == []
         assert [m.memory for m in store.list_memories(user_id=f"u{request}")] == [f"The user lives in {city}"]
-        with pytest.raises(RuntimeError, match="extractor is closed"):
+        with pytest.raises(ClosedError, match="extractor is closed"):
             agent.invoke(turn, context=user)
     assert memory_threads() <= before
     assert MemoryMiddleware(store=store, extract=False).close()

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         create_memory_tools,
     )
     from langmem_agno.errors import (
+        ClosedError,
         ConfigurationError,
         EmbeddingError,
         ExtractionError,
@@ -66,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "BackgroundFailure": "langmem_agno.extraction.background",
     "DEFAULT_MAX_MEMORY_CHARS": "langmem_agno.record",
     "DeleteMemoryTool": "langmem_agno.agents.tools",
+    "ClosedError": "langmem_agno.errors",
     "EmbeddingError": "langmem_agno.errors",
     "ExtractionError": "langmem_agno.errors",
     "ExtractionResult": "langmem_agno.extraction.manager",
@@ -127,6 +129,7 @@ __all__ = [
     "BackgroundError",
     "BackgroundFailure",
     "ChangeSet",
+    "ClosedError",
     "ConfigurationError",
     "DeleteMemoryTool",
     "EmbeddingError",

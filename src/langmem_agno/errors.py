@@ -14,6 +14,7 @@ enough to see what went wrong without a debugger. The hierarchy::
     │                                            user's id looks exactly the same)
     ├── StoreUnavailableError (ConnectionError)  the database cannot be reached or failed
     ├── ExtractionError       (RuntimeError)     the extraction model failed, timed out or gave no message
+    ├── ClosedError           (RuntimeError)     an object used after its close() / aclose()
     └── EmbeddingError        (ValueError)       an embeddings model returned unusable vectors
 
 The command line's ``CliError`` is a ``LangmemAgnoError`` too and carries its exit code.
@@ -73,6 +74,10 @@ class StoreUnavailableError(LangmemAgnoError, ConnectionError):
 
 class ExtractionError(LangmemAgnoError, RuntimeError):
     """The extraction model failed, timed out or answered with something other than a message."""
+
+
+class ClosedError(LangmemAgnoError, RuntimeError):
+    """An object (a background extractor, the node or middleware owning one) was used after it was closed."""
 
 
 class EmbeddingError(LangmemAgnoError, ValueError):

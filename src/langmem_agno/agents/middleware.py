@@ -275,8 +275,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
     def close(self, timeout: float | None = None) -> bool:
         """Finish the queued background extractions and stop the worker thread; ``True`` when done.
 
-        Runs of the agent after this raise ``RuntimeError`` when they would extract in the
-        background. Calling it again is harmless.
+        Runs of the agent after this raise :class:`~langmem_agno.errors.ClosedError` when they
+        would extract in the background. Calling it again is harmless.
         """
         return self.node.close(timeout) if self.node else True
 

@@ -22,23 +22,27 @@ cursor, so the thread's next turn retries them): never dropped.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import logging
 import threading
 import time
-import weakref
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import Hashable, Sequence
 
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 
-from langmem_agno.errors import ConfigurationError
+from langmem_agno.errors import ClosedError, ConfigurationError
+from langmem_agno.extraction.exit import ExitDrain
 from langmem_agno.extraction.manager import ExtractionResult, MemoryManager
-from langmem_agno.extraction.queue import SYNC_LANE, Job, JobQueue, Lane, running_loop
+from langmem_agno.extraction.queue import SYNC_LANE, Job, JobQueue, running_loop
+from langmem_agno.extraction.runners import (
+    BackgroundError,
+    BackgroundFailure,
+    FailureHook,
+    JobRunner,
+    ManagerRunner,
+)
 from langmem_agno.scope import MemoryScope
 
 __all__ = [
@@ -55,78 +59,10 @@ __all__ = [
 logger = logging.getLogger("langmem_agno.background")
 #: How many recent errors and results a :class:`BackgroundExtractor` keeps.
 DEFAULT_HISTORY = 100
-#: Called with a failed job's key, scope and messages.
-FailureHook = Callable[[Hashable, MemoryScope, list[BaseMessage]], None]
 #: The most seconds interpreter exit waits for queued extractions, all extractors together.
 DEFAULT_EXIT_SECONDS = 5.0
 # A waiting flush re-checks this often whether a loop it cannot signal started or stopped running.
 _POLL_SECONDS = 0.05
-
-
-@dataclass(frozen=True)
-class BackgroundFailure:
-    """A background extraction that failed: a record kept in ``errors``, not an exception.
-
-    Attributes:
-        key: The conversation it belonged to (``(user_id, thread_id)`` for the node).
-        user_id: The user.
-        messages: How many messages it covered.
-        error: The failure.
-    """
-
-    key: Hashable
-    user_id: str
-    messages: int
-    error: BaseException
-
-
-#: Deprecated name of :class:`BackgroundFailure` (a record, not an exception), kept for one release.
-BackgroundError = BackgroundFailure
-
-
-class JobRunner(Protocol):
-    """Runs one queued job: the extraction and whatever bookkeeping goes with it (cursors, leases).
-
-    A runner may set ``job.retry_in`` to have the job run again after that many seconds.
-    """
-
-    def run(self, job: Job) -> ExtractionResult:
-        """Run ``job`` on the calling thread."""
-        ...
-
-    async def arun(self, job: Job) -> ExtractionResult:
-        """Async twin of :meth:`run`."""
-        ...
-
-
-@dataclass(frozen=True)
-class _ManagerRunner:
-    """The plain runner: the job's messages through the manager, nothing else."""
-
-    manager: MemoryManager
-
-    def run(self, job: Job) -> ExtractionResult:
-        scope = job.scope
-        return self.manager.extract(
-            job.messages,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            team_id=scope.team_id,
-            config=job.config,
-        )
-
-    async def arun(self, job: Job) -> ExtractionResult:
-        scope = job.scope
-        return await self.manager.aextract(
-            job.messages,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            team_id=scope.team_id,
-            config=job.config,
-        )
-
-
-_LIVE: weakref.WeakSet[BackgroundExtractor] = weakref.WeakSet()
 
 
 class BackgroundExtractor:
@@ -169,17 +105,16 @@ class BackgroundExtractor:
         self.manager = manager
         self.debounce_seconds = float(debounce_seconds)
         self.on_failure = on_failure
-        self.runner: JobRunner = runner or _ManagerRunner(manager)
+        self.runner: JobRunner = runner or ManagerRunner(manager)
         self.exit_seconds = float(exit_seconds)
         self._queue = JobQueue()
         self._errors: deque[BackgroundFailure] = deque(maxlen=history)
         self._results: deque[ExtractionResult] = deque(maxlen=history)
         self._thread: threading.Thread | None = None
-        self._tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._closed = False
         # Set when exit stops waiting: the exit drainer takes no further job.
         self._abandoned = False
-        _LIVE.add(self)
+        self._exit = ExitDrain(self._queue, self._drain_here, self._abandon, self.exit_seconds)
 
     @property
     def errors(self) -> list[BackgroundFailure]:
@@ -224,11 +159,11 @@ class BackgroundExtractor:
             config: The run's tracing config (callbacks, tags, metadata) for the extraction.
 
         Raises:
-            RuntimeError: If the extractor is closed.
+            ClosedError: If the extractor is closed.
         """
         with self._queue.cond:
             self.check_open()
-            self._adopt(SYNC_LANE)
+            self._queue.adopt_orphans(SYNC_LANE)
             self._queue.put(
                 SYNC_LANE, key, scope, messages, self.debounce_seconds, spans=spans, config=config
             )
@@ -263,12 +198,12 @@ class BackgroundExtractor:
             q.changed()
             try:
                 while True:
-                    self._adopt(SYNC_LANE)
+                    self._queue.adopt_orphans(SYNC_LANE)
                     if q.count(SYNC_LANE):
                         self._ensure_worker()
                     if not q.jobs:
                         return True
-                    if not any(self._can_run(job.lane, None) for job in q.jobs):
+                    if not any(q.can_run(job.lane, None, self._thread) for job in q.jobs):
                         self._report_stuck(here)
                         return False
                     left = None if deadline is None else deadline - time.monotonic()
@@ -365,12 +300,12 @@ class BackgroundExtractor:
         are those of :meth:`submit`.
 
         Raises:
-            RuntimeError: If the extractor is closed.
+            ClosedError: If the extractor is closed.
         """
         loop = asyncio.get_running_loop()
         with self._queue.cond:
             self.check_open()
-            self._adopt(loop)
+            self._queue.adopt_orphans(loop)
             self._queue.put(loop, key, scope, messages, self.debounce_seconds, spans=spans, config=config)
         self._kick(loop)
 
@@ -397,12 +332,12 @@ class BackgroundExtractor:
         try:
             while True:
                 with q.cond:
-                    self._adopt(loop)
+                    self._queue.adopt_orphans(loop)
                     if q.count(SYNC_LANE):
                         self._ensure_worker()
                     if not q.jobs:
                         return True
-                    if not any(self._can_run(job.lane, loop) for job in q.jobs):
+                    if not any(q.can_run(job.lane, loop, self._thread) for job in q.jobs):
                         self._report_stuck(None)
                         return False
                     changed.clear()
@@ -435,9 +370,9 @@ class BackgroundExtractor:
     def _kick(self, loop: asyncio.AbstractEventLoop) -> None:
         """On ``loop``'s thread: make sure a drain task serves ``loop``'s lane."""
         with self._queue.cond:
-            task = self._tasks.get(loop)
+            task = self._queue.tasks.get(loop)
             if task is None or task.done():
-                self._tasks[loop] = loop.create_task(self._drain(loop), name="langmem-agno-memory")
+                self._queue.tasks[loop] = loop.create_task(self._drain(loop), name="langmem-agno-memory")
 
     async def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
         q = self._queue
@@ -454,8 +389,8 @@ class BackgroundExtractor:
             with q.cond:
                 job, wait = q.take(loop)
                 if job is None and q.count(loop) == 0:
-                    if self._tasks.get(loop) is asyncio.current_task():
-                        del self._tasks[loop]
+                    if self._queue.tasks.get(loop) is asyncio.current_task():
+                        del self._queue.tasks[loop]
                     return
                 # Cleared under the lock, before awaiting: a later change sets it again.
                 wake.clear()
@@ -481,23 +416,6 @@ class BackgroundExtractor:
                 self._settle(job)
 
     # ------------------------------------------------------------ lanes and lifecycle
-    def _adopt(self, lane: Lane) -> int:
-        """Under the lock: move the jobs of closed loops to ``lane`` and forget those loops."""
-        for loop in [loop for loop in self._tasks if loop.is_closed()]:
-            del self._tasks[loop]
-        return self._queue.adopt_orphans(lane)
-
-    def _can_run(self, lane: Lane, waiter: asyncio.AbstractEventLoop | None) -> bool:
-        """Whether ``lane``'s jobs can finish while ``waiter`` (a loop, or a thread when None) waits."""
-        if lane == SYNC_LANE:
-            return threading.current_thread() is not self._thread
-        if lane is waiter:
-            return True
-        # The loop of the waiting thread is blocked by the wait itself.
-        return (
-            isinstance(lane, asyncio.AbstractEventLoop) and lane.is_running() and lane is not running_loop()
-        )
-
     def _report_stuck(self, here: asyncio.AbstractEventLoop | None) -> None:
         stuck = len(self._queue.jobs)
         if here is not None and self._queue.count(here):
@@ -514,9 +432,9 @@ class BackgroundExtractor:
             )
 
     def check_open(self) -> None:
-        """Raise ``RuntimeError`` if the extractor is closed (for callers to check before claiming work)."""
+        """Raise :class:`~langmem_agno.errors.ClosedError` if the extractor is closed."""
         if self._closed:
-            raise RuntimeError(
+            raise ClosedError(
                 "this background memory extractor is closed (close() or aclose() was called); build a new "
                 "node or middleware to extract more memories"
             )
@@ -559,56 +477,7 @@ class BackgroundExtractor:
             # The hook is the caller's code: its failure must not stop the worker.
             logger.exception("the on_failure hook of a background memory extraction for %r failed", job.key)
 
-    def _at_exit(self, deadline: float) -> None:
-        with self._queue.cond:
-            adopted = self._adopt(SYNC_LANE)
-        if adopted:
-            # Their event loop is gone, so they run on this thread through the sync API.
-            logger.warning(
-                "%d async memory extraction(s) were still queued when their event loop closed; running "
-                "them now through the sync API (call `await node.aflush()` before the loop closes)",
-                adopted,
-            )
-        if self._queue.count(SYNC_LANE):
-            self._drain_until(deadline)
-        left = self._queue.count_async()
-        if left:
-            logger.warning(
-                "%d async memory extraction(s) were still queued at exit and were not run; call "
-                "`await node.aflush()` before the event loop closes",
-                left,
-            )
-
-    def _drain_until(self, deadline: float) -> None:
-        """Drain the sync lane until ``deadline``: a dead model must not hold exit for jobs x timeout."""
-        drainer = threading.Thread(target=self._drain_here, name="langmem-agno-exit", daemon=True)
-        try:
-            drainer.start()
-        except RuntimeError:
-            # Too late in the shutdown for a new thread: drain here, without a deadline.
-            self._drain_here()
-            return
-        drainer.join(max(0.0, deadline - time.monotonic()))
-        left = self._queue.count(SYNC_LANE)
-        if left:
-            # Nothing more is taken; daemon threads end with the interpreter.
-            self._abandoned = True
-            self._mark_closed()
-            logger.warning(
-                "%d memory extraction(s) were not finished within the exit deadline of %.1f s; with durable "
-                "cursors their messages are claimed again after their lease by the next process",
-                left,
-                self.exit_seconds,
-            )
-
-
-@atexit.register
-def _flush_all_at_exit() -> None:
-    extractors = list(_LIVE)
-    # One deadline for all of them: exit waits at most the longest exit_seconds, not their sum.
-    deadline = time.monotonic() + max((e.exit_seconds for e in extractors), default=0.0)
-    for extractor in extractors:
-        try:
-            extractor._at_exit(deadline)
-        except Exception:
-            logger.exception("flushing background memory extraction at exit failed")
+    def _abandon(self) -> None:
+        """Take no further job: exit stopped waiting, and daemon threads end with the interpreter."""
+        self._abandoned = True
+        self._mark_closed()

@@ -167,7 +167,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         """Finish the queued background extractions and stop the worker thread; ``True`` when done.
 
         Call it when this node is no longer used (for instance one built per request);
-        running it afterwards in the background raises ``RuntimeError``.
+        running it afterwards in the background raises :class:`~langmem_agno.errors.ClosedError`.
         """
         return self.worker.close(timeout) if self.worker else True
 

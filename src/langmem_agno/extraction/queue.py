@@ -73,6 +73,8 @@ class JobQueue:
     seq: itertools.count[int] = field(default_factory=itertools.count)
     # Events of drain tasks and async flushes, with their loops: a change wakes them too.
     watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = field(default_factory=list)
+    # The drain task serving each event loop's lane.
+    tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = field(default_factory=dict)
 
     def changed(self) -> None:
         """Under the lock: wake every waiter, threads and async tasks."""
@@ -165,13 +167,15 @@ class JobQueue:
             self.changed()
 
     def adopt_orphans(self, lane: Lane) -> int:
-        """Move the jobs of closed event loops to ``lane``; return how many moved.
+        """Move the jobs of closed event loops to ``lane`` and forget those loops; return how many moved.
 
         A closed loop never runs again, so even a job it had started (its task frozen
         mid-way, the loop closed without cancelling it) is taken over; extraction writes
         are idempotent, so running such a job again stores nothing twice.
         """
         with self.cond:
+            for loop in [loop for loop in self.tasks if loop.is_closed()]:
+                del self.tasks[loop]
             moved = 0
             for job in self.jobs:
                 if closed_loop(job.lane):
@@ -181,6 +185,19 @@ class JobQueue:
             if moved:
                 self.changed()
             return moved
+
+    def can_run(
+        self, lane: Lane, waiter: asyncio.AbstractEventLoop | None, worker: threading.Thread | None
+    ) -> bool:
+        """Whether ``lane``'s jobs can finish while ``waiter`` (a loop, or a thread when None) waits."""
+        if lane == SYNC_LANE:
+            return threading.current_thread() is not worker
+        if lane is waiter:
+            return True
+        # The loop of the waiting thread is blocked by the wait itself.
+        return (
+            isinstance(lane, asyncio.AbstractEventLoop) and lane.is_running() and lane is not running_loop()
+        )
 
     def count(self, lane: Lane) -> int:
         """How many jobs wait in ``lane``."""

@@ -52,6 +52,7 @@ from langmem_agno.errors import (
     MemoryNotFoundError,
     StoreUnavailableError,
 )
+from langmem_agno.extraction.duplicates import AddOutcome, add_unless_duplicate
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
@@ -249,13 +250,33 @@ class AddMemoryTool(MemoryTool):
     args_schema: ArgsSchema | None = AddMemoryInput
     call_schema: ClassVar[type[CallArgs]] = AddMemoryCall
 
-    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[UserMemory]:
+    def _call(self, scope: MemoryScope, arguments: dict[str, Any]) -> Call[AddOutcome]:
         text = self._text(arguments["memory"])
         topics = normalize_topics(arguments.get("topics"))
-        return twin(self.store.add, self.store.aadd)(text, **scope.as_kwargs(), topics=topics)
+        try:
+            owner = self._owner(scope)
+        except ConfigurationError:
+            # Private tools in a run naming no agent: no filter can mean "only agent-less memories",
+            # and comparing with every agent's would tell this one another agent's ids. Plain add.
+            owner = None
+        if owner is None:
+            add = twin(self.store.add, self.store.aadd)(text, **scope.as_kwargs(), topics=topics)
+            return Call(lambda: AddOutcome(add.run(), False), lambda: _added(add))
+        return add_unless_duplicate(self.store, text, owner=owner, scope=scope.as_kwargs(), topics=topics)
 
-    def _render(self, arguments: dict[str, Any], result: UserMemory) -> tuple[str, Any]:
-        return _stored("added", result)
+    def _render(self, arguments: dict[str, Any], result: AddOutcome) -> tuple[str, Any]:
+        if not result.duplicate:
+            return _stored("added", result.memory)
+        existing = result.memory
+        return (
+            f"Memory not added: it duplicates the stored memory (id: {existing.memory_id}): "
+            f"{existing.memory}{_topics_text(existing.topics)}. To change that memory, update it by its id.",
+            {**existing.model_dump(), "duplicate_of": existing.memory_id},
+        )
+
+
+async def _added(add: Call[UserMemory]) -> AddOutcome:
+    return AddOutcome(await add.arun(), False)
 
 
 class UpdateMemoryTool(MemoryTool):

@@ -42,22 +42,24 @@ from langmem_agno.extraction.prompt import (
     build_system_prompt,
     render_conversation,
     render_memory_line,
+    search_query,
 )
 from langmem_agno.extraction.proposals import (
     ChangePlan,
     ExtractionResult,
     Prepared,
     RejectedCall,
+    drop_stored_duplicates,
     extraction_memory_id,
     gone_call,
     review_calls,
 )
 from langmem_agno.models import chat_model
 from langmem_agno.recall.registry import recall_index
-from langmem_agno.recall.text import STOP_WORDS, message_text
+from langmem_agno.recall.text import message_text
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.scope import MemoryScope, resolve_scope
-from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, query_terms
+from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
 __all__ = [
@@ -80,10 +82,6 @@ DEFAULT_MEMORY_BUDGET_CHARS = 2_500
 DEFAULT_SHOWN_MEMORY_CHARS = 300
 #: Longest ``input`` stored on a memory: the user text it came from.
 MAX_INPUT_CHARS = 2_000
-_MAX_QUERY_TERMS = 12
-# The words recall drops, and the memories' own subject: the prompt makes every memory
-# start with "User ...", so "user" would match them all in the related-memory search.
-_SEARCH_STOP_WORDS = STOP_WORDS | {"user", "users"}
 
 
 # The I/O steps of an extraction; the names are also the wording of failure messages.
@@ -108,23 +106,6 @@ def trace_config(config: RunnableConfig | None) -> RunnableConfig | None:
     if config.get("metadata"):
         trace["metadata"] = dict(config["metadata"])
     return trace or None
-
-
-def search_query(texts: Sequence[str]) -> str:
-    """Turn user text into a short word query: content words only, at most 12.
-
-    Args:
-        texts: The new user messages' texts.
-
-    Returns:
-        The space-joined query words (empty when there is no content word).
-    """
-    terms: list[str] = []
-    for text in texts:
-        for term in query_terms(text):
-            if len(term) > 2 and term not in _SEARCH_STOP_WORDS and term not in terms:
-                terms.append(term)
-    return " ".join(terms[:_MAX_QUERY_TERMS])
 
 
 class MemoryManager:
@@ -293,6 +274,7 @@ class MemoryManager:
             return self._failed(result, exc, _CALL)
         plan = self._plan(answer, prepared, result)
         try:
+            yield from drop_stored_duplicates(self.store, plan, self._where(scope), result)
             yield twin(self._apply, self._aapply)(plan, prepared, result)
         except Exception as exc:
             return self._failed(result, exc, _WRITE)

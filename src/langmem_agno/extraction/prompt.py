@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
-from langmem_agno.recall.text import message_text
+from langmem_agno.recall.text import STOP_WORDS, message_text
+from langmem_agno.stores.base import query_terms
 
 __all__ = [
     "DEFAULT_CAPTURE_INSTRUCTIONS",
@@ -18,6 +19,7 @@ __all__ = [
     "build_system_prompt",
     "render_conversation",
     "render_memory_line",
+    "search_query",
 ]
 
 #: What is worth remembering, unless the caller says otherwise.
@@ -110,3 +112,26 @@ def render_conversation(messages: Sequence[BaseMessage]) -> str:
         if text:
             lines.append(f"{role}: {text}")
     return "\n".join(lines)
+
+
+_MAX_QUERY_TERMS = 12
+# The words recall drops, and the memories' own subject: the prompt makes every memory
+# start with "User ...", so "user" would match them all in the related-memory search.
+_SEARCH_STOP_WORDS = STOP_WORDS | {"user", "users"}
+
+
+def search_query(texts: Sequence[str]) -> str:
+    """Turn user text into a short word query: content words only, at most 12.
+
+    Args:
+        texts: The new user messages' texts.
+
+    Returns:
+        The space-joined query words (empty when there is no content word).
+    """
+    terms: list[str] = []
+    for text in texts:
+        for term in query_terms(text):
+            if len(term) > 2 and term not in _SEARCH_STOP_WORDS and term not in terms:
+                terms.append(term)
+    return " ".join(terms[:_MAX_QUERY_TERMS])

@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +20,18 @@ from pydantic import ValidationError
 
 from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.extraction.calls import SCHEMAS, TOOL_NAMES, alias_of, describe_errors
+from langmem_agno.extraction.duplicates import find_duplicate, normalized_text
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope
+from langmem_agno.stores.base import MemoryStore
+from langmem_agno.twins import Call
 
 __all__ = [
     "ChangePlan",
     "ExtractionResult",
     "Prepared",
     "RejectedCall",
+    "drop_stored_duplicates",
     "extraction_memory_id",
     "gone_call",
     "review_calls",
@@ -49,11 +53,13 @@ class RejectedCall:
         tool: The tool name the model called.
         args: The arguments it gave.
         reason: Why the call was rejected.
+        duplicate_of: The id of the stored memory an add repeats, when that is why.
     """
 
     tool: str
     args: dict[str, Any]
     reason: str
+    duplicate_of: str | None = None
 
 
 @dataclass
@@ -161,7 +167,7 @@ def review_calls(
     prepared.input_text = redact(prepared.input_text)
     plan = ChangePlan()
     touched: set[str] = set()
-    shown_texts = {m.memory.casefold(): a for a, m in prepared.aliases.items()}
+    shown_texts = {normalized_text(m.memory): a for a, m in prepared.aliases.items()}
     added_texts: set[str] = set()
     names = {TOOL_NAMES[op]: op for op in operations}
     for bad in answer.invalid_tool_calls:
@@ -175,8 +181,10 @@ def review_calls(
     for call in answer.tool_calls:
         tool, args = call["name"], dict(call.get("args") or {})
 
-        def reject(reason: str, tool: str = tool, args: dict[str, Any] = args) -> None:
-            result.rejected.append(RejectedCall(tool=tool, args=args, reason=reason))
+        def reject(
+            reason: str, tool: str = tool, args: dict[str, Any] = args, duplicate_of: str | None = None
+        ) -> None:
+            result.rejected.append(RejectedCall(tool, args, reason, duplicate_of))
 
         op = names.get(tool)
         if op is None:
@@ -199,9 +207,10 @@ def review_calls(
             reject(str(exc))
             continue
         if op == "add":
-            key = text.casefold()
+            key = normalized_text(text)
             if key in shown_texts:
-                reject(f"duplicate of existing memory [{shown_texts[key]}]")
+                same = prepared.aliases[shown_texts[key]]
+                reject(f"duplicate of existing memory [{shown_texts[key]}]", duplicate_of=same.memory_id)
                 continue
             if key in added_texts:
                 reject("duplicate of an earlier add_memory call in this reply")
@@ -239,6 +248,39 @@ def review_calls(
     for rej in result.rejected:
         logger.info("memory extraction rejected %s(%s): %s", rej.tool, rej.args, rej.reason)
     return plan
+
+
+def drop_stored_duplicates(
+    store: MemoryStore, plan: ChangePlan, owner: dict[str, Any], result: ExtractionResult
+) -> Generator[Call[Any], Any, None]:
+    """Take out of ``plan`` the adds whose text the user already has stored, as a plan of store reads.
+
+    The model saw only some of the user's memories, so an add it thought new may repeat one it
+    was not shown: each add is looked up (one bounded word search each), and a repeat is rejected
+    with the id it duplicates. An add whose stored duplicate has the add's own id is the retry of
+    an extraction that already wrote it: it stays, and the store's insert-if-absent returns it.
+
+    Args:
+        store: Where the memories live.
+        plan: The validated changes; its adds are filtered in place.
+        owner: The store filter of the memories compared with (the extraction's scope).
+        result: Where the rejections are recorded.
+    """
+    kept: list[UserMemory] = []
+    for add in plan.adds:
+        existing = yield from find_duplicate(store, add.memory, owner)
+        if existing is None or existing.memory_id == add.memory_id:
+            kept.append(add)
+            continue
+        rejected = RejectedCall(
+            tool=TOOL_NAMES["add"],
+            args={"memory": add.memory, "topics": add.topics},
+            reason=f"duplicate of stored memory {existing.memory_id}",
+            duplicate_of=existing.memory_id,
+        )
+        result.rejected.append(rejected)
+        logger.info("memory extraction rejected add_memory(%r): %s", add.memory, rejected.reason)
+    plan.adds = kept
 
 
 def gone_call(tool: str, exc: MemoryNotFoundError) -> RejectedCall:

@@ -1,0 +1,143 @@
+"""One rule for "this memory is already stored": the normalised text, and a bounded lookup of it.
+
+Two memories are duplicates when their texts are equal once case, whitespace and punctuation
+are set aside (``"User likes tea."`` and ``"user  likes tea"``). The memory tools, extraction and
+optimisation all ask this module, so they agree on what a duplicate is.
+
+The lookup never reads all of a user's memories: it asks the store's word search (bounded by
+the store, and here to :data:`DUPLICATE_SEARCH_LIMIT` hits) for the text's own words; an equal
+text holds every one of them, so it is among the best hits.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Generator, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from langmem_agno.record import UserMemory
+from langmem_agno.scope import ScopeKwargs
+from langmem_agno.stores.base import MemoryStore, ScoredMemory
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
+
+__all__ = [
+    "DUPLICATE_SEARCH_LIMIT",
+    "AddOutcome",
+    "add_unless_duplicate",
+    "duplicate_in",
+    "find_duplicate",
+    "normalized_text",
+]
+
+logger = logging.getLogger(__name__)
+
+#: How many word-search hits are compared with a new text. A duplicate matches every word of
+#: the text, so it is among them unless this many newer memories also hold all of its words
+#: (then it is missed, and the text is stored: the check is bounded, not exhaustive).
+DUPLICATE_SEARCH_LIMIT = 100
+
+_APOSTROPHES = re.compile("['\u2019\u02bc]")
+_NOT_WORD = re.compile(r"[^\w]|_", re.UNICODE)
+
+
+def normalized_text(text: str) -> str:
+    """The text as duplicates are compared: compatibility-normalised, case-folded, no punctuation.
+
+    An apostrophe is dropped (``"don't"`` equals ``"dont"``); any other punctuation separates
+    words (``"green-tea"`` equals ``"green tea"``); every run of whitespace becomes one space.
+
+    Args:
+        text: A memory text.
+
+    Returns:
+        The comparison key (empty for a text of punctuation only).
+
+    Example:
+        >>> normalized_text("  User   likes TEA! ") == normalized_text("user likes tea")
+        True
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", _APOSTROPHES.sub("", folded)).split())
+
+
+def duplicate_in(text: str, memories: Iterable[UserMemory]) -> UserMemory | None:
+    """The first of ``memories`` whose normalised text equals that of ``text``, if any."""
+    key = normalized_text(text)
+    if not key:
+        return None
+    return next((m for m in memories if normalized_text(m.memory) == key), None)
+
+
+def _hits(store: MemoryStore, text: str, owner: dict[str, Any]) -> Call[list[ScoredMemory]]:
+    return twin(store.search, store.asearch)(text, **owner, limit=DUPLICATE_SEARCH_LIMIT)
+
+
+def find_duplicate(
+    store: MemoryStore, text: str, owner: dict[str, Any]
+) -> Generator[Call[Any], Any, UserMemory | None]:
+    """A plan (see :mod:`langmem_agno.twins`) that finds a stored memory saying ``text``.
+
+    Args:
+        store: Where the memories live.
+        text: The new memory's text.
+        owner: The store filter of the memories to compare with (``user_id``, and
+            ``agent_id`` / ``team_id`` when the caller may see only those).
+
+    Returns:
+        The stored duplicate, or ``None``.
+    """
+    hits: list[ScoredMemory] = yield _hits(store, text, owner)
+    return duplicate_in(text, (h.memory for h in hits))
+
+
+@dataclass(frozen=True)
+class AddOutcome:
+    """What :func:`add_unless_duplicate` did.
+
+    Attributes:
+        memory: The memory added, or the stored one the text duplicates.
+        duplicate: Whether the text was a duplicate (and nothing was written).
+    """
+
+    memory: UserMemory
+    duplicate: bool
+
+
+def add_unless_duplicate(
+    store: MemoryStore,
+    text: str,
+    *,
+    owner: dict[str, Any],
+    scope: ScopeKwargs,
+    topics: Sequence[str] | None,
+) -> Call[AddOutcome]:
+    """The add of one memory, refused when the owner already has it, as one call in both styles.
+
+    Args:
+        store: Where the memories live.
+        text: The checked memory text.
+        owner: The filter of the memories compared with (see :func:`find_duplicate`).
+        scope: The ``user_id`` / ``agent_id`` / ``team_id`` keywords of the add.
+        topics: The new memory's topics.
+
+    Returns:
+        A call whose result says what was stored, or which memory the text duplicates.
+    """
+
+    def plan() -> Generator[Call[Any], Any, AddOutcome]:
+        existing = yield from find_duplicate(store, text, owner)
+        if existing is not None:
+            logger.info(
+                "not adding a duplicate of memory %s for user %r", existing.memory_id, owner.get("user_id")
+            )
+            return AddOutcome(existing, duplicate=True)
+        stored: UserMemory = yield twin(store.add, store.aadd)(text, **scope, topics=topics)
+        return AddOutcome(stored, duplicate=False)
+
+    async def arun() -> AddOutcome:
+        return await arun_calls(plan())
+
+    return Call(lambda: run_calls(plan()), arun)

@@ -30,12 +30,22 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.messages import BaseMessage, messages_from_dict, messages_to_dict
 
 from langmem_agno.errors import ConfigurationError, StoreUnavailableError
+from langmem_agno.extraction.spans import (
+    Claim,
+    FailedSpan,
+    Span,
+    failed_doc,
+    failed_span,
+    is_transient,
+    scope_list,
+    scope_of,
+    span_from_doc,
+)
 from langmem_agno.recall.text import message_text
 from langmem_agno.scope import MemoryScope
 from langmem_agno.stores.base import MemoryStore
@@ -123,98 +133,6 @@ def new_start(tail: Sequence[str], messages: Sequence[BaseMessage]) -> int:
         if all(digest(end - j) == tail[-1 - j] for j in range(1, depth)):
             return end + 1
     return 0
-
-
-@dataclass(frozen=True)
-class Span:
-    """Messages of a thread claimed for one extraction.
-
-    Attributes:
-        span_id: Its id (also the id of its failed record, if it comes to that).
-        key: The thread's cursor key.
-        scope: Whose memories it is.
-        messages: The messages, oldest first.
-        attempts: How many times its extraction failed so far.
-    """
-
-    span_id: str
-    key: str
-    scope: MemoryScope
-    messages: list[BaseMessage]
-    attempts: int = 0
-
-
-@dataclass(frozen=True)
-class Claim:
-    """What one claim took: the spans to extract now, in the order to extract them."""
-
-    spans: list[Span]
-
-    def groups(self) -> list[list[Span]]:
-        """The spans as extraction calls: one call for all of them, oldest first (none when empty).
-
-        Failures are counted per span, so a poison span reaches ``max_attempts`` (and is set
-        aside) before the newer spans it was retried with, which then go on with the next turn.
-        """
-        return [self.spans] if self.spans else []
-
-
-@dataclass(frozen=True)
-class FailedSpan:
-    """A span set aside after failing ``attempts`` times, as kept in ``<collection>_failed``.
-
-    Attributes:
-        span_id: Its id, for :func:`retry_failed`.
-        key: The thread's cursor key.
-        scope: Whose memories it is.
-        messages: Its messages.
-        attempts: How many times it failed.
-        error: The last error, as text.
-        failed_at: When it was set aside (epoch seconds).
-    """
-
-    span_id: str
-    key: str
-    scope: MemoryScope
-    messages: list[BaseMessage]
-    attempts: int
-    error: str
-    failed_at: float
-
-
-_TRANSIENT_NAMES = ("timeout", "ratelimit", "rate_limit", "overloaded", "unavailable", "connection")
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` (or one of its causes) is worth retrying soon: a timeout, a rate limit, an outage."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (TimeoutError, StoreUnavailableError, ConnectionError)):
-            return True
-        status = getattr(current, "status_code", None)
-        if status in (408, 429, 500, 502, 503, 504):
-            return True
-        name = type(current).__name__.lower()
-        if any(word in name for word in _TRANSIENT_NAMES):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
-
-
-def _scope_list(scope: MemoryScope) -> list[str | None]:
-    return [scope.user_id, scope.agent_id, scope.team_id]
-
-
-def _scope_of(raw: Sequence[Any]) -> MemoryScope:
-    return MemoryScope(str(raw[0]), raw[1], raw[2])
-
-
-def _span(key: str, raw: dict[str, Any]) -> Span:
-    return Span(
-        raw["id"], key, _scope_of(raw["scope"]), messages_from_dict(raw["messages"]), int(raw["attempts"])
-    )
 
 
 def _due(spans: Sequence[dict[str, Any]]) -> float | None:
@@ -324,12 +242,12 @@ class ThreadCursorStore:
                     )
                 s["owner"], s["until"] = owner, now + lease_for
             new = list(messages[start:])
-            spans = [_span(key, s) for s in taken]
+            spans = [span_from_doc(key, s) for s in taken]
             if new:
                 doc["spans"].append(
                     {
                         "id": uuid.uuid4().hex,
-                        "scope": _scope_list(scope),
+                        "scope": scope_list(scope),
                         "messages": messages_to_dict(new),
                         "owner": owner,
                         "until": now + lease_for,
@@ -428,7 +346,7 @@ class ThreadCursorStore:
             FailedSpan(
                 s["id"],
                 key,
-                _scope_of(s["scope"]),
+                scope_of(s["scope"]),
                 messages_from_dict(s["messages"]),
                 int(s["attempts"]) + 1,
                 text,
@@ -439,7 +357,7 @@ class ThreadCursorStore:
         ]
         for span in dead:
             yield twin(self.failed.put, self.failed.aput)(
-                span.span_id, _failed_doc(span), None, user_id=span.scope.user_id
+                span.span_id, failed_doc(span), None, user_id=span.scope.user_id
             )
         buried = {s.span_id for s in dead}
 
@@ -474,7 +392,7 @@ class ThreadCursorStore:
         rows: list[StoredDoc] = yield twin(self.cursors.scan, self.cursors.ascan)(
             due_before=time.time(), limit=limit
         )
-        return [(r.key, _scope_of(r.doc["spans"][0]["scope"])) for r in rows if r.doc["spans"]]
+        return [(r.key, scope_of(r.doc["spans"][0]["scope"])) for r in rows if r.doc["spans"]]
 
     # ------------------------------------------------------------ failed spans
     def list_failed(
@@ -482,38 +400,15 @@ class ThreadCursorStore:
     ) -> Generator[Call[Any], Any, list[FailedSpan]]:
         """The spans set aside, of one user or of all, oldest id first."""
         rows: list[StoredDoc] = yield twin(self.failed.scan, self.failed.ascan)(user_id=user_id, limit=limit)
-        return [_failed_span(r.key, r.doc) for r in rows]
+        return [failed_span(r.key, r.doc) for r in rows]
 
     def take_failed(self, span_id: str) -> Generator[Call[Any], Any, FailedSpan | None]:
         """Remove a failed span from ``<collection>_failed`` and return it (``None`` when absent)."""
         doc = yield twin(self.failed.delete, self.failed.adelete)(span_id)
-        return None if doc is None else _failed_span(span_id, doc)
+        return None if doc is None else failed_span(span_id, doc)
 
     def keep_failed(self, span: FailedSpan) -> Generator[Call[Any], Any, None]:
         """Put a failed span (back) in ``<collection>_failed``."""
         yield twin(self.failed.put, self.failed.aput)(
-            span.span_id, _failed_doc(span), None, user_id=span.scope.user_id
+            span.span_id, failed_doc(span), None, user_id=span.scope.user_id
         )
-
-
-def _failed_doc(span: FailedSpan) -> dict[str, Any]:
-    return {
-        "thread": span.key,
-        "scope": _scope_list(span.scope),
-        "messages": messages_to_dict(span.messages),
-        "attempts": span.attempts,
-        "error": span.error,
-        "failed_at": span.failed_at,
-    }
-
-
-def _failed_span(span_id: str, doc: dict[str, Any]) -> FailedSpan:
-    return FailedSpan(
-        span_id,
-        str(doc["thread"]),
-        _scope_of(doc["scope"]),
-        messages_from_dict(doc["messages"]),
-        int(doc["attempts"]),
-        str(doc["error"]),
-        float(doc["failed_at"]),
-    )

@@ -334,44 +334,6 @@ def test_large_sqlite_index_still_ranks_the_rare_match_first(tmp_path: Any) -> N
     store.close()
 
 
-# ---------------------------------------------------------------- Atlas $vectorSearch
-@pytest.mark.real_mongo
-def test_atlas_vector_search_ranks_in_the_server(mongo_uri: str, mongo_db_name: str) -> None:
-    import time
-
-    from langmem_agno.stores.recall_index import recall_index
-    from langmem_agno.stores.recall_mongo import (
-        VECTOR_INDEX_NAME,
-        MongoRecallIndex,
-        vector_search_index_model,
-    )
-
-    store = MongoMemoryStore(mongo_uri, database=mongo_db_name)
-    seed(store)
-    store.add("Bob plays guitar", user_id="u2")
-    vectors = store.companion_collection("vectors")
-    vectors.insert_one(
-        {"memory_id": "probe", "model": "none", "user_id": "none", "text_hash": "", "vector": [0.0]}
-    )
-    vectors.create_search_index(vector_search_index_model(dimensions=len(ConceptEmbeddings()._vector("x"))))
-    deadline = time.monotonic() + 120
-    while not any(
-        i.get("name") == VECTOR_INDEX_NAME and i.get("queryable") for i in vectors.list_search_indexes()
-    ):
-        assert time.monotonic() < deadline, "Atlas vector index never became queryable"
-        time.sleep(2)
-    retriever = MemoryRetriever(store=store, k=1, embeddings=ConceptEmbeddings(), ranking="dense")
-    retriever.invoke("warm-up: fills the vectors", user_id="u1")
-    time.sleep(5)  # Atlas Search indexes new vectors asynchronously
-    assert texts(retriever.invoke("Which instrument is her hobby?", user_id="u1")) == [
-        "Sarah plays jazz guitar"
-    ]
-    index = recall_index(store)
-    assert isinstance(index, MongoRecallIndex)
-    assert index._server_search is True
-    store.close()
-
-
 def test_a_store_used_for_recall_can_be_freed(tmp_path: Any) -> None:
     import gc
     import weakref

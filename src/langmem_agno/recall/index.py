@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
 
 from langmem_agno.recall.dense import StoredVector, Vector
 from langmem_agno.recall.lexical import rank_in_process
@@ -22,7 +23,7 @@ from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
-__all__ = ["CANDIDATE_LIMIT", "VIEW_CACHE_SIZE", "RecallIndex"]
+__all__ = ["CANDIDATE_LIMIT", "CHANGED_PAGE", "VIEW_CACHE_SIZE", "Owners", "RecallIndex", "VectorSync"]
 
 #: How many of a user's memories (newest first) the in-process paths rank.
 #: Bounded so one prolific user cannot make every turn load everything.
@@ -30,6 +31,23 @@ CANDIDATE_LIMIT = 20_000
 #: How many scopes' views (memories, lexicon, vector matrices) a store keeps, least recently used
 #: evicted first: about 15 MB for a scope of 10,000 memories with 384-wide vectors.
 VIEW_CACHE_SIZE = 64
+#: Page size of the newest-first walk that finds the memories changed since a vector sync.
+CHANGED_PAGE = 200
+#: Per memory id, the agent and team that wrote it (kept with its vector where the database filters on them).
+Owners = Mapping[str, tuple[str | None, str | None]]
+
+
+@dataclass(frozen=True)
+class VectorSync:
+    """How far a scope's vectors of one model are known to be current.
+
+    Attributes:
+        stamp: The scope's change stamp when they were last brought up to date.
+        mark: The newest ``updated_at`` looked at then (``None``: nothing yet).
+    """
+
+    stamp: Hashable
+    mark: int | None
 
 
 class RecallIndex:
@@ -49,6 +67,7 @@ class RecallIndex:
         self._vectors: dict[tuple[str, str], dict[str, StoredVector]] = {}
         self._lock = threading.Lock()
         self._views: OrderedDict[MemoryFilter, ScopeView] = OrderedDict()
+        self._synced: OrderedDict[tuple[MemoryFilter, str], VectorSync] = OrderedDict()
 
     # ------------------------------------------------------------ scope views
     def stamp(self, flt: MemoryFilter) -> Hashable:
@@ -100,6 +119,48 @@ class RecallIndex:
         # Indexing thousands of memories is CPU work: off the event loop, once per change.
         await asyncio.to_thread(lambda: view.lexicon)
         return self._keep(flt, view)
+
+    # ------------------------------------------------------------ vector upkeep without a view
+    def vector_sync(self, flt: MemoryFilter, model: str) -> VectorSync | None:
+        """Where the scope's vectors of ``model`` were last brought up to date, if ever."""
+        with self._lock:
+            return self._synced.get((flt, model))
+
+    def mark_vector_sync(self, flt: MemoryFilter, model: str, stamp: Hashable, mark: int | None) -> None:
+        """Remember that the scope's vectors were current at ``stamp``, memories up to ``mark`` seen."""
+        with self._lock:
+            self._synced[(flt, model)] = VectorSync(stamp, mark)
+            self._synced.move_to_end((flt, model))
+            while len(self._synced) > VIEW_CACHE_SIZE * 16:
+                self._synced.popitem(last=False)
+
+    def changed_since(self, flt: MemoryFilter, since: int | None) -> list[UserMemory]:
+        """The scope's memories updated at or after ``since`` (all when ``None``), newest first.
+
+        Walks the newest-first index a page at a time and stops at the first page that
+        reaches older memories, so a scope that changed by one memory costs one page.
+        """
+        if since is None:
+            return self.candidates(flt)[0]
+        found: list[UserMemory] = []
+        while True:
+            page = self.store.list_memories(**flt.as_kwargs(), limit=CHANGED_PAGE, offset=len(found)).items
+            found += page
+            if len(page) < CHANGED_PAGE or (page[-1].updated_at or page[-1].created_at) < since:
+                return [m for m in found if (m.updated_at or m.created_at) >= since]
+
+    async def achanged_since(self, flt: MemoryFilter, since: int | None) -> list[UserMemory]:
+        """Async twin of :meth:`changed_since`."""
+        if since is None:
+            return (await self.acandidates(flt))[0]
+        found: list[UserMemory] = []
+        while True:
+            page = (
+                await self.store.alist_memories(**flt.as_kwargs(), limit=CHANGED_PAGE, offset=len(found))
+            ).items
+            found += page
+            if len(page) < CHANGED_PAGE or (page[-1].updated_at or page[-1].created_at) < since:
+                return [m for m in found if (m.updated_at or m.created_at) >= since]
 
     # ------------------------------------------------------------ candidates
     def candidates(self, flt: MemoryFilter) -> tuple[list[UserMemory], bool]:
@@ -190,14 +251,30 @@ class RecallIndex:
         """Async twin of :meth:`load_vectors`."""
         return self.load_vectors(user_id, model, memory_ids, complete)
 
-    def save_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
-        """Store (or replace) vectors, keyed by memory id and model."""
+    def save_vectors(
+        self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]], owners: Owners | None = None
+    ) -> None:
+        """Store (or replace) vectors, keyed by memory id and model.
+
+        ``owners`` (memory id to agent and team) is kept where the database filters
+        vectors by them (MongoDB's ``$vectorSearch``); the other backends ignore it.
+        """
         with self._lock:
             self._vectors.setdefault((user_id, model), {}).update(rows)
 
-    async def asave_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+    async def asave_vectors(
+        self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]], owners: Owners | None = None
+    ) -> None:
         """Async twin of :meth:`save_vectors`."""
-        self.save_vectors(user_id, model, rows)
+        self.save_vectors(user_id, model, rows, owners)
+
+    def server_search(self) -> bool:
+        """Whether the database ranks by vectors itself (then :meth:`server_dense` serves dense recall)."""
+        return False
+
+    async def aserver_search(self) -> bool:
+        """Async twin of :meth:`server_search`."""
+        return False
 
     def server_dense(
         self, flt: MemoryFilter, query: Vector, model: str, limit: int

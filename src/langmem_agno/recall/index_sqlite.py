@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from langmem_agno.recall.dense import StoredVector
-from langmem_agno.recall.index import RecallIndex
+from langmem_agno.recall.index import Owners, RecallIndex
 from langmem_agno.recall.lexical import (
     BODY_WEIGHT,
     FTS_TOKENIZE,
@@ -235,8 +235,10 @@ class SQLiteRecallIndex(RecallIndex):
         """Async twin of :meth:`load_vectors`."""
         return await asyncio.to_thread(self.load_vectors, user_id, model, memory_ids, complete)
 
-    def save_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
-        """Store (or replace) vectors in one transaction."""
+    def save_vectors(
+        self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]], owners: Owners | None = None
+    ) -> None:
+        """Store (or replace) vectors in one transaction (``owners`` is not needed here)."""
         self.ensure()
         now = now_epoch_s()
         with self.sqlite.companion_cursor(write=True) as cur:
@@ -249,6 +251,8 @@ class SQLiteRecallIndex(RecallIndex):
                 ],
             )
 
-    async def asave_vectors(self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]]) -> None:
+    async def asave_vectors(
+        self, user_id: str, model: str, rows: Sequence[tuple[str, StoredVector]], owners: Owners | None = None
+    ) -> None:
         """Async twin of :meth:`save_vectors`."""
         await asyncio.to_thread(self.save_vectors, user_id, model, rows)

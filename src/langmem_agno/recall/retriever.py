@@ -17,8 +17,8 @@ embeddings model, paired with its async twin) and receives their results.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Generator, Sequence
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,41 +32,34 @@ from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 from langmem_agno.checks import check_ids, options_error
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
-from langmem_agno.recall.dates import date_closeness, date_windows
-from langmem_agno.recall.dense import StoredVector, as_vectors, model_key, text_hash
+from langmem_agno.recall.dense import StoredVector, Vector, as_vectors, model_key
 from langmem_agno.recall.guard import EmbeddingsGuard
 from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
+from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT, adjusted, blend, top
+from langmem_agno.recall.server_rank import ServerRanking, server_ranked
+from langmem_agno.recall.upkeep import Plan, embed_stale
 from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, z_normalised
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
-from langmem_agno.twins import Call, arun_calls, run_calls, twin
+from langmem_agno.twins import arun_calls, run_calls, twin
 
-T = TypeVar("T")
-__all__ = ["CANDIDATE_FACTOR", "MIN_CANDIDATES", "MemoryRetriever", "Ranking", "to_documents"]
+__all__ = [
+    "CANDIDATE_FACTOR",
+    "DATE_WEIGHT",
+    "DENSE_WEIGHT",
+    "MIN_CANDIDATES",
+    "MemoryRetriever",
+    "Ranking",
+    "to_documents",
+]
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
 #: Kept for callers of the old fusion; ranking now scores every memory of the scope.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
-#: The dense share of a hybrid score (the rest is lexical), both normalised per scope: on the
-#: recall set of benchmarks/recall_eval.py dense carries most of the signal, BM25 the rare words.
-DENSE_WEIGHT = 0.8
-#: What a memory created inside the date window a question names adds to its score (best is 1).
-DATE_WEIGHT = 0.6
 #: Seconds an embeddings call may take before recall goes on without it.
 DEFAULT_EMBEDDINGS_TIMEOUT = 10.0
-
-
-_Plan = Generator[Call[Any], Any, T]
-
-
-def _top(scores: npt.NDArray[np.float64], k: int) -> list[int]:
-    """Positions of the ``k`` best finite scores, best first; ties keep the view's order (newest first)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) > k:
-        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return sorted(finite.tolist(), key=lambda i: (-scores[i], i))
 
 
 class MemoryRetriever(BaseRetriever):
@@ -179,11 +172,25 @@ class MemoryRetriever(BaseRetriever):
         return MemoryFilter(scope.user_id, scope.agent_id, scope.team_id, topics)
 
     # ------------------------------------------------------------ the plan
-    def _plan(self, query: str, flt: MemoryFilter, k: int) -> _Plan[list[ScoredMemory]]:
+    def _plan(self, query: str, flt: MemoryFilter, k: int) -> Plan[list[ScoredMemory]]:
         if not isinstance(query, str):
             raise InvalidMemoryError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
         now = now_epoch_s() if self.clock is None else int(self.clock())
         index = self.index
+        wants_dense = bool(query.strip()) and self.mode != "lexical"
+        query_vector: Vector | None = None
+        if wants_dense and (yield twin(index.server_search, index.aserver_search)()):
+            # The database ranks by vectors (Atlas): no read of the scope's memories per query.
+            query_vector = yield from self._query_vector(query)
+            wants_dense = query_vector is not None
+            if query_vector is not None:
+                how = ServerRanking(self.mode == "hybrid", self.recency_weight, self.recency_half_life_days)
+                served, answered = yield from server_ranked(
+                    self.guard, index, flt, query, query_vector, k, now, how
+                )
+                if served is not None:
+                    return (yield from self._filled(served, flt, k))
+                wants_dense = answered
         # One indexed read says whether the scope changed; only then are its memories read again.
         stamp = yield twin(index.stamp, index.astamp)(flt)
         view = index.cached_view(flt, stamp)
@@ -191,11 +198,7 @@ class MemoryRetriever(BaseRetriever):
             view = yield twin(index.build_view, index.abuild_view)(flt, stamp)
         if not view.memories:
             return []
-        dense = (
-            (yield from self._dense_scores(query, flt, view))
-            if query.strip() and self.mode != "lexical"
-            else None
-        )
+        dense = (yield from self._dense_scores(query, flt, view, query_vector)) if wants_dense else None
         if dense is None:
             # No query, or an embeddings outage: rank lexically, over the same memories.
             lexical = view.lexicon.scores(query)
@@ -204,44 +207,34 @@ class MemoryRetriever(BaseRetriever):
             relevance, usable = z_normalised(dense), np.isfinite(dense)
         else:
             lexical = view.lexicon.scores(query)
-            relevance = DENSE_WEIGHT * z_normalised(dense) + (1.0 - DENSE_WEIGHT) * max_normalised(lexical)
+            relevance = blend(dense, lexical)
             usable = np.isfinite(dense) | (lexical > 0)
-        scores, dated = self._adjusted(relevance, view.created, view.updated, query, now)
+        scores, dated = adjusted(
+            relevance,
+            view.created,
+            view.updated,
+            query,
+            now,
+            self.recency_weight,
+            self.recency_half_life_days,
+        )
         # A memory from the date the question names is a candidate even when it shares no word.
-        order = _top(np.where(usable | dated, scores, -np.inf), k)
+        order = top(np.where(usable | dated, scores, -np.inf), k)
         hits = [ScoredMemory(view.memories[i], float(scores[i])) for i in order]
         if self.fill_with_recent and len(hits) < k:
             taken = {h.memory.memory_id for h in hits}
             hits += [ScoredMemory(m, 0.0) for m in view.memories if m.memory_id not in taken][: k - len(hits)]
         return hits
 
-    def _adjusted(
-        self,
-        relevance: npt.NDArray[np.float64],
-        created: npt.NDArray[np.int64],
-        updated: npt.NDArray[np.int64],
-        query: str,
-        now: int,
-    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
-        """Relevance (normalised, best 1) with a named date's boost and recency blended in.
+    def _filled(self, hits: list[ScoredMemory], flt: MemoryFilter, k: int) -> Plan[list[ScoredMemory]]:
+        """``hits``, padded with the newest memories (score 0) when ``fill_with_recent`` asks for it."""
+        if not self.fill_with_recent or len(hits) >= k:
+            return hits
+        newest: list[UserMemory] = yield twin(self.index.newest, self.index.anewest)(flt, k + len(hits))
+        taken = {h.memory.memory_id for h in hits}
+        return [*hits, *(ScoredMemory(m, 0.0) for m in newest if m.memory_id not in taken)][:k]
 
-        Returns:
-            The scores, and which memories fall near a date the query names.
-        """
-        scores = relevance
-        windows = date_windows(query, now) if query.strip() else []
-        dated = np.zeros(len(created), dtype=np.bool_)
-        if windows:
-            closeness = date_closeness(created, windows)
-            scores = scores + DATE_WEIGHT * closeness
-            dated = closeness > 0
-        if self.recency_weight:
-            age_days = np.maximum(now - updated, 0) / 86_400
-            recent = 0.5 ** (age_days / self.recency_half_life_days)
-            scores = (1.0 - self.recency_weight) * scores + self.recency_weight * recent
-        return scores, dated
-
-    def _block_plan(self, query: str, flt: MemoryFilter, limit: int) -> _Plan[list[ScoredMemory]]:
+    def _block_plan(self, query: str, flt: MemoryFilter, limit: int) -> Plan[list[ScoredMemory]]:
         # One bounded read of the newest-first index tells whether everything fits: when the
         # scope has at most `limit` memories they all come back, so none is ever left out.
         newest: list[UserMemory] = yield twin(self.index.newest, self.index.anewest)(flt, limit + 1)
@@ -263,22 +256,28 @@ class MemoryRetriever(BaseRetriever):
             )
         return self._guard
 
-    def _dense_scores(
-        self, query: str, flt: MemoryFilter, view: ScopeView
-    ) -> _Plan[npt.NDArray[np.float64] | None]:
-        """Centred cosine of every memory of ``view``; ``None`` when the embeddings model failed."""
+    def _query_vector(self, query: str) -> Plan[Vector | None]:
+        """The query's vector; ``None`` when the embeddings model failed (the guard has logged it)."""
         guard = self.guard
-        matrix = view.dense.get(guard.name)
+        raw = yield twin(guard.embed_query, guard.aembed_query)(query)
+        return None if raw is None else as_vectors([raw], 1)[0]
+
+    def _dense_scores(
+        self, query: str, flt: MemoryFilter, view: ScopeView, query_vector: Vector | None
+    ) -> Plan[npt.NDArray[np.float64] | None]:
+        """Centred cosine of every memory of ``view``; ``None`` when the embeddings model failed."""
+        matrix = view.dense.get(self.guard.name)
         if matrix is None:
             matrix = yield from self._dense_matrix(flt, view)
             if matrix is None:
                 return None
-        raw_query = yield twin(guard.embed_query, guard.aembed_query)(query)
-        if raw_query is None:
-            return None
-        return matrix.scores(as_vectors([raw_query], 1)[0], len(view.memories))
+        if query_vector is None:
+            query_vector = yield from self._query_vector(query)
+            if query_vector is None:
+                return None
+        return matrix.scores(query_vector, len(view.memories))
 
-    def _dense_matrix(self, flt: MemoryFilter, view: ScopeView) -> _Plan[DenseMatrix | None]:
+    def _dense_matrix(self, flt: MemoryFilter, view: ScopeView) -> Plan[DenseMatrix | None]:
         """Load (or embed) the vectors of a view's memories, once per change of the scope."""
         guard, index = self.guard, self.index
         key = guard.name
@@ -286,22 +285,8 @@ class MemoryRetriever(BaseRetriever):
         stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
             flt.user_id, key, ids, view.complete
         )
-        # Embed what has no vector yet (written by Agno, or before embeddings were on) or changed text.
-        stale = [
-            m
-            for m in view.memories
-            if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
-        ]
-        if stale:
-            raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in stale])
-            if raw is None:
-                return None
-            fresh = [
-                (m.memory_id, StoredVector(text_hash(m.memory), v))
-                for m, v in zip(stale, as_vectors(raw, len(stale)), strict=True)
-            ]
-            yield twin(index.save_vectors, index.asave_vectors)(flt.user_id, key, fresh)
-            stored.update(fresh)
+        if not (yield from embed_stale(guard, index, flt.user_id, view.memories, stored)):
+            return None
         vectors = [stored[m.memory_id].vector for m in view.memories]
         # Vectors of another width (a model that changed under the same key) are left out.
         width = Counter(v.shape for v in vectors).most_common(1)[0][0]

@@ -1,0 +1,85 @@
+"""Keeping a scope's vectors current: embed the memories that have none or whose text changed.
+
+Written as plans (generators of :func:`~langmem_agno.twins.twin` calls, see CONTRIBUTING.md),
+so the retriever runs them with the sync methods or their async twins. Two callers:
+the per-scope view, which checks every memory of the scope once per change, and the
+database's own vector search (Atlas ``$vectorSearch``), which must not read the scope
+per query: :func:`sync_changed` looks only at the memories changed since its last look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from typing import Any, TypeVar
+
+from langmem_agno.recall.dense import StoredVector, as_vectors, text_hash
+from langmem_agno.recall.guard import EmbeddingsGuard
+from langmem_agno.recall.index import RecallIndex
+from langmem_agno.record import UserMemory
+from langmem_agno.stores.types import MemoryFilter
+from langmem_agno.twins import Call, twin
+
+__all__ = ["Plan", "embed_stale", "sync_changed"]
+
+T = TypeVar("T")
+#: A plan: yields typed calls, receives their results, returns ``T``.
+Plan = Generator[Call[Any], Any, T]
+
+
+def embed_stale(
+    guard: EmbeddingsGuard,
+    index: RecallIndex,
+    user_id: str,
+    memories: Sequence[UserMemory],
+    stored: dict[str, StoredVector],
+) -> Plan[bool]:
+    """Embed and save the ``memories`` whose vector in ``stored`` is missing or stale; update ``stored``.
+
+    Missing: written by Agno, or before embeddings were on; stale: the text changed.
+
+    Returns:
+        ``False`` when the embeddings model failed (the guard has logged it).
+    """
+    stale = [
+        m for m in memories if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
+    ]
+    if not stale:
+        return True
+    raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in stale])
+    if raw is None:
+        return False
+    fresh = [
+        (m.memory_id, StoredVector(text_hash(m.memory), v))
+        for m, v in zip(stale, as_vectors(raw, len(stale)), strict=True)
+    ]
+    owners = {m.memory_id: (m.agent_id, m.team_id) for m in stale}
+    yield twin(index.save_vectors, index.asave_vectors)(user_id, guard.name, fresh, owners)
+    stored.update(fresh)
+    return True
+
+
+def sync_changed(guard: EmbeddingsGuard, index: RecallIndex, flt: MemoryFilter) -> Plan[bool]:
+    """Give every memory of the scope changed since the last sync a current vector.
+
+    One change check (the index's stamp) per call; when the scope changed, only the
+    memories updated since the last sync are read (all of them the first time in a
+    process). Deleted memories need nothing: their vectors no longer join a memory.
+
+    Returns:
+        ``False`` when the embeddings model failed (nothing is marked synced then).
+    """
+    stamp = yield twin(index.stamp, index.astamp)(flt)
+    synced = index.vector_sync(flt, guard.name)
+    if synced is not None and synced.stamp == stamp:
+        return True
+    since = None if synced is None else synced.mark
+    changed: list[UserMemory] = yield twin(index.changed_since, index.achanged_since)(flt, since)
+    if changed:
+        stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
+            flt.user_id, guard.name, [m.memory_id for m in changed], False
+        )
+        if not (yield from embed_stale(guard, index, flt.user_id, changed, stored)):
+            return False
+    marks = [m.updated_at or m.created_at for m in changed]
+    index.mark_vector_sync(flt, guard.name, stamp, max(marks, default=since))
+    return True

@@ -41,7 +41,6 @@ SHIMS = {
     "plans",
     "prompting",
     "prompts",
-    "ranking",
     "scripted",
     "scripted_brains",
     "tools",

@@ -1,4 +1,4 @@
-"""Embedding vectors for recall: which model made them, for which text, and cosine ranking.
+"""Embedding vectors for recall: which model made them, for which text.
 
 Vectors are computed once per memory text and kept in a companion table or
 collection keyed by ``memory_id`` (never in the memory document: Agno's readers
@@ -10,7 +10,7 @@ so switching models never mixes vector spaces.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +18,8 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
 from langmem_agno.errors import EmbeddingError
-from langmem_agno.record import UserMemory
-from langmem_agno.stores.types import ScoredMemory
 
-__all__ = ["StoredVector", "Vector", "as_vectors", "cosine_rank", "model_key", "text_hash"]
+__all__ = ["StoredVector", "Vector", "as_vectors", "model_key", "text_hash"]
 
 Vector = npt.NDArray[np.float32]
 
@@ -71,22 +69,3 @@ def as_vectors(raw: Sequence[Sequence[float]], expected: int) -> list[Vector]:
     if any(not np.isfinite(v).all() for v in vectors):
         raise EmbeddingError("embeddings model returned a vector with NaN or infinite values")
     return vectors
-
-
-def cosine_rank(
-    memories: Sequence[UserMemory], vectors: Mapping[str, StoredVector], query: Vector, limit: int
-) -> list[ScoredMemory]:
-    """Rank memories by cosine similarity of their stored vector to ``query``, best first.
-
-    Memories without a vector of the query's width are left out.
-    """
-    usable = [
-        m for m in memories if m.memory_id in vectors and vectors[m.memory_id].vector.shape == query.shape
-    ]
-    if not usable:
-        return []
-    matrix = np.stack([vectors[m.memory_id].vector for m in usable])
-    norms = np.linalg.norm(matrix, axis=1) * (float(np.linalg.norm(query)) or 1.0)
-    scores = (matrix @ query) / np.where(norms == 0, 1.0, norms)
-    top = np.argsort(-scores, kind="stable")[:limit]
-    return [ScoredMemory(memory=usable[i], score=float(scores[i])) for i in top]

@@ -55,7 +55,7 @@ __all__ = [
     "to_documents",
 ]
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
-#: Kept for callers of the old fusion; ranking now scores every memory of the scope.
+#: Kept for callers of the old candidate pools; the view path scores every memory of the scope.
 CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
 #: Seconds an embeddings call may take before recall goes on without it.

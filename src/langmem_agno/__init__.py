@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from langmem_agno.extraction.background import BackgroundError, BackgroundFailure
     from langmem_agno.extraction.manager import ExtractionResult, MemoryManager, RejectedCall
     from langmem_agno.extraction.node import MemoryNode, create_memory_node
+    from langmem_agno.extraction.optimize_result import OptimizationResult, OptimizedGroup
     from langmem_agno.recall.render import render_memories
     from langmem_agno.recall.retriever import MemoryRetriever
     from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
@@ -90,6 +91,8 @@ _EXPORTS: dict[str, str] = {
     "MissingUserIdError": "langmem_agno.errors",
     "MongoMemoryStore": "langmem_agno.stores",
     "RejectedCall": "langmem_agno.extraction.manager",
+    "OptimizationResult": "langmem_agno.extraction.optimize_result",
+    "OptimizedGroup": "langmem_agno.extraction.optimize_result",
     "SQLiteMemoryStore": "langmem_agno.stores",
     "ScoredMemory": "langmem_agno.stores",
     "ScriptedChatModel": "langmem_agno.testing.scripted",
@@ -153,6 +156,8 @@ __all__ = [
     "MissingUserIdError",
     "MongoMemoryStore",
     "NamespaceTemplate",
+    "OptimizationResult",
+    "OptimizedGroup",
     "RejectedCall",
     "SQLiteMemoryStore",
     "ScoredMemory",

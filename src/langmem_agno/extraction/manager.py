@@ -37,6 +37,7 @@ from langmem_agno.extraction.calls import (
     acall_model,
     call_model,
 )
+from langmem_agno.extraction.optimize import Optimizing
 from langmem_agno.extraction.prompt import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
     build_system_prompt,
@@ -108,8 +109,10 @@ def trace_config(config: RunnableConfig | None) -> RunnableConfig | None:
     return trace or None
 
 
-class MemoryManager:
+class MemoryManager(Optimizing):
     """Extracts memories from conversations with one model call and applies them to a store.
+
+    It also consolidates a user's memories: :meth:`optimize` / :meth:`aoptimize`.
 
     Args:
         model: Any LangChain chat model that supports tool calling, or its ``init_chat_model`` id

@@ -3,6 +3,13 @@
 Usage::
 
     python benchmarks/bench_recall.py [--sizes 100,1000,10000] [--repeat 30] [--no-mongo]
+    python benchmarks/bench_recall.py --dense-only [--dense-sizes 1000,10000] [--dense-rounds 20]
+
+The dense section times dense and hybrid ranking of one user on an SQLite file with the
+query's vector computed beforehand (the model answers from a dict), beside bare cosine
+over the same vectors as one numpy matrix: ``matrix @ q`` (BLAS) and ``einsum`` (numpy's
+own loop, which the library uses), in the same run, interleaved query by query so the
+machine's load falls on all alike; the load average is printed with each row.
 
 MongoDB is ``$MONGODB_URI`` when set, else a SecantusDB server started in this
 process. Recall@5 uses a labelled set this script ships (memories, each with a
@@ -238,6 +245,23 @@ class HashEmbeddings(Embeddings):
         return self._one(text)
 
 
+class Precomputed(Embeddings):
+    """Answers from vectors computed once, so a timing leaves the model out."""
+
+    def __init__(self, model: Embeddings) -> None:
+        self.inner = model
+        self.model = "precomputed-hash384"
+        self.vectors: dict[str, list[float]] = {}
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in texts if t not in self.vectors]
+        self.vectors.update(zip(missing, self.inner.embed_documents(missing), strict=True))
+        return [self.vectors[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
 # ---------------------------------------------------------------- stores
 @contextmanager
 def mongo_uri() -> Iterator[str]:
@@ -295,6 +319,67 @@ def latency(name: str, store: MemoryStore, sizes: list[int], repeat: int) -> Non
     store.clear(user_id="bench")
     loop.run_until_complete(store.aclose())
     loop.close()
+
+
+# ---------------------------------------------------------------- dense latency at scale
+def _time_dense(store: MemoryStore, rounds: int) -> list[float]:
+    """Median ms of each ranking over the store's ``bench`` user, interleaved query by query."""
+    emb = Precomputed(HashEmbeddings())
+    emb.embed_documents(list(QUERIES))
+
+    def retriever(ranking: str, **extra: Any) -> MemoryRetriever:
+        r = MemoryRetriever(
+            store=store, k=5, embeddings=emb, embeddings_key="hash384", ranking=ranking, **extra
+        )
+        r.rank("warm up", user_id="bench")  # embeds and stores every vector, builds the view
+        return r
+
+    libs = [retriever("dense"), retriever("hybrid"), retriever("dense", embeddings_timeout=None)]
+    texts = [m.memory for m in store.list_memories(user_id="bench").items]
+    matrix = np.asarray(emb.embed_documents(texts), dtype=np.float32)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+
+    def best(scores: np.ndarray) -> list[int]:
+        top = np.argpartition(-scores, 5)[:5]
+        return [int(i) for i in top[np.argsort(-scores[top])]]
+
+    fns: list[Callable[[str], Any]] = [
+        *(lambda q, r=r: r.rank(q, user_id="bench") for r in libs),
+        lambda q: best(matrix @ np.asarray(emb.embed_query(q), dtype=np.float32)),
+        lambda q: best(np.einsum("ij,j->i", matrix, np.asarray(emb.embed_query(q), dtype=np.float32))),
+    ]
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for q in QUERIES:
+            for fn, out in zip(fns, times, strict=True):
+                start = time.perf_counter()
+                fn(q)
+                out.append((time.perf_counter() - start) * 1000)
+    return [statistics.median(t) for t in times]
+
+
+def dense_latency(sizes: list[int], rounds: int) -> None:
+    """Median ms of dense and hybrid ranking beside bare cosine over the same matrix, same run."""
+    print(
+        "\ndense latency, one user, SQLite file, k=5, query vector computed beforehand; median ms over "
+        f"{rounds} rounds of {len(QUERIES)} queries, interleaved\n"
+    )
+    columns = ["memories", "lib dense", "lib hybrid", "dense, no time limit", "bare @ (BLAS)", "bare einsum"]
+    print("| " + " | ".join(columns) + " | load average |")
+    print("|" + "|".join("-" * (len(c) + 2) for c in columns) + "|--------------|")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteMemoryStore(os.path.join(tmp, "dense.db"))
+        loaded = 0
+        for n in sizes:
+            batch = memories_for(n)[loaded:]
+            for i in range(0, len(batch), 1000):
+                store.add_many(batch[i : i + 1000], user_id="bench")
+            loaded = n
+            cells = [str(n), *(f"{ms:.2f}" for ms in _time_dense(store, rounds))]
+            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            row = " | ".join(f"{v:>{len(c)}}" for v, c in zip(cells, columns, strict=True))
+            print(f"| {row} | {load:>12} |")
+        store.close()
 
 
 # ---------------------------------------------------------------- recall@5
@@ -358,7 +443,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--no-mongo", action="store_true")
     parser.add_argument("--distractors", type=int, default=500)
+    parser.add_argument("--dense-sizes", default="1000,10000", help="memory counts for the dense section")
+    parser.add_argument("--dense-rounds", type=int, default=50, help="rounds of the queries at each size")
+    parser.add_argument("--dense-only", action="store_true", help="only the dense latency section")
     args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at start")
+    dense_latency([int(s) for s in args.dense_sizes.split(",")], args.dense_rounds)
+    if args.dense_only:
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     print(
         "median latency of one retrieval (k=5), ms; block = injected chars (max 2,000); agno = Agno's paste\n"

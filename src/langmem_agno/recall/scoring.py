@@ -68,7 +68,12 @@ def adjusted(
 
 def top(scores: Scores, k: int) -> list[int]:
     """Positions of the ``k`` best finite scores, best first; ties keep the given order (newest first)."""
-    finite = np.flatnonzero(np.isfinite(scores))
-    if len(finite) > k:
-        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
-    return sorted(finite.tolist(), key=lambda i: (-scores[i], i))
+    if len(scores) > k:
+        # One partial sort of the whole array (no filtered copy); a tie at the k-th score is
+        # settled by taking every position with that score before the final sort.
+        kth = -np.partition(-scores, k - 1)[k - 1]
+        picked = np.flatnonzero(scores >= kth) if np.isfinite(kth) else np.flatnonzero(np.isfinite(scores))
+    else:
+        picked = np.flatnonzero(np.isfinite(scores))
+    # Best score first, then the smaller position (lexsort's last key is the primary one).
+    return [int(i) for i in picked[np.lexsort((picked, -scores[picked]))][:k]]

@@ -30,6 +30,7 @@ from langmem_agno.cli.commands import (
 from langmem_agno.cli.doctor import cmd_doctor
 from langmem_agno.cli.failed import cmd_failed, cmd_retry
 from langmem_agno.cli.jsonl_import import DEFAULT_IMPORT_BATCH
+from langmem_agno.cli.optimize import add_optimize_arguments, cmd_optimize
 from langmem_agno.cli.output import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -247,6 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = command(
+        "optimize",
+        "fold a user's memories into fewer with a chat model (--preview writes nothing)",
+        cmd_optimize,
+    )
+    _user(p)
+    add_optimize_arguments(p)
+
+    p = command(
         "serve",
         "serve AgentOS's memory API and a browser page at / (pip install 'langmem-agno[server]')",
         cmd_serve,
@@ -258,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", default=None, help="bearer token to require (default: $LANGMEM_AGNO_TOKEN)")
     p.add_argument(
         "--cors-origin", action="append", metavar="ORIGIN", help="a browser origin allowed to call the API"
+    )
+    p.add_argument(
+        "--model",
+        metavar="SPEC",
+        help="chat model of POST /optimize-memories, e.g. openai:gpt-4o-mini (default: $LANGMEM_AGNO_MODEL)",
     )
 
     p = command(

@@ -14,6 +14,7 @@ from typing import Any
 import langmem_agno.server as memory_server
 from langmem_agno.cli.jsonl_export import export_memories
 from langmem_agno.cli.jsonl_import import import_memories
+from langmem_agno.cli.optimize import given_model
 from langmem_agno.cli.output import (
     CliError,
     Output,
@@ -293,6 +294,11 @@ def cmd_demo(args: argparse.Namespace, out: Output) -> int:
 def cmd_serve(store: MemoryStore, args: argparse.Namespace, out: Output) -> int:
     """Serve AgentOS's memory API and the memory page over the store until Ctrl-C."""
     memory_server.serve(
-        store, host=args.host, port=args.port, token=args.token, cors_origins=args.cors_origin or ()
+        store,
+        host=args.host,
+        port=args.port,
+        token=args.token,
+        cors_origins=args.cors_origin or (),
+        model=given_model(args),
     )
     return 0

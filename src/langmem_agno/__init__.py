@@ -57,6 +57,8 @@ if TYPE_CHECKING:
         SQLiteMemoryStore,
         UserStats,
     )
+    from langmem_agno.stores.history import recording
+    from langmem_agno.stores.types import HistoryEntry, LifecycleOptions
     from langmem_agno.testing.scripted import ScriptedChatModel
 
 _EXPORTS: dict[str, str] = {
@@ -72,6 +74,8 @@ _EXPORTS: dict[str, str] = {
     "EmbeddingError": "langmem_agno.errors",
     "ExtractionError": "langmem_agno.errors",
     "ExtractionResult": "langmem_agno.extraction.manager",
+    "HistoryEntry": "langmem_agno.stores.types",
+    "LifecycleOptions": "langmem_agno.stores.types",
     "InvalidMemoryError": "langmem_agno.errors",
     "LangGraphStore": "langmem_agno.agents.langgraph_store",
     "NamespaceTemplate": "langmem_agno.agents.langgraph_store",
@@ -107,6 +111,7 @@ _EXPORTS: dict[str, str] = {
     "create_memory_prompt": "langmem_agno.agents.injection",
     "create_memory_tools": "langmem_agno.agents.tools",
     "render_memories": "langmem_agno.recall.render",
+    "recording": "langmem_agno.stores.history",
     "resolve_scope": "langmem_agno.scope",
 }
 
@@ -138,9 +143,11 @@ __all__ = [
     "EmbeddingError",
     "ExtractionError",
     "ExtractionResult",
+    "HistoryEntry",
     "InvalidMemoryError",
     "LangGraphStore",
     "LangmemAgnoError",
+    "LifecycleOptions",
     "MemoryFilter",
     "MemoryInjector",
     "MemoryManager",
@@ -174,6 +181,7 @@ __all__ = [
     "create_memory_node",
     "create_memory_prompt",
     "create_memory_tools",
+    "recording",
     "render_memories",
     "resolve_scope",
 ]

@@ -56,6 +56,7 @@ from langmem_agno.extraction.duplicates import AddOutcome, add_unless_duplicate
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope, check_id, resolve_scope
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
+from langmem_agno.stores.history import recording
 from langmem_agno.twins import Call, twin
 
 __all__ = [
@@ -226,13 +227,13 @@ class MemoryTool(BaseTool):
         )
 
     def _run(self, *, config: RunnableConfig, runtime: object = None, **arguments: Any) -> tuple[str, Any]:
-        with self._tool_errors():
+        with self._tool_errors(), recording("tool"):
             return self._render(arguments, self._call(self._scope(runtime, config), arguments).run())
 
     async def _arun(
         self, *, config: RunnableConfig, runtime: object = None, **arguments: Any
     ) -> tuple[str, Any]:
-        with self._tool_errors():
+        with self._tool_errors(), recording("tool"):
             call = self._call(self._scope(runtime, config), arguments)
             return self._render(arguments, await call.arun())
 

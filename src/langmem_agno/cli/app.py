@@ -30,6 +30,7 @@ from langmem_agno.cli.commands import (
 from langmem_agno.cli.doctor import cmd_doctor
 from langmem_agno.cli.failed import cmd_failed, cmd_retry
 from langmem_agno.cli.jsonl_import import DEFAULT_IMPORT_BATCH
+from langmem_agno.cli.lifecycle import add_lifecycle_commands
 from langmem_agno.cli.optimize import add_optimize_arguments, cmd_optimize
 from langmem_agno.cli.output import (
     EXIT_FAILED,
@@ -50,6 +51,7 @@ from langmem_agno.cli.store import (
 )
 from langmem_agno.errors import LangmemAgnoError, MemoryNotFoundError, StoreUnavailableError
 from langmem_agno.stores import MemoryStore
+from langmem_agno.stores.history import recording
 
 # The name the module had as one file: users' logging configuration names it.
 logger = logging.getLogger("langmem_agno.cli")
@@ -255,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     _user(p)
     add_optimize_arguments(p)
 
+    add_lifecycle_commands(command)
+
     p = command(
         "serve",
         "serve AgentOS's memory API and a browser page at / (pip install 'langmem-agno[server]')",
@@ -356,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _defaults(_parse(parser, argv))
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    with _logging_to_stderr(args.verbose):
+    with _logging_to_stderr(args.verbose), recording("cli"):
         return _handled(args)
 
 

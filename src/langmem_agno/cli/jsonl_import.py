@@ -30,6 +30,7 @@ from langmem_agno.cli.output import CliError, count_of, file_error
 from langmem_agno.errors import InvalidMemoryError
 from langmem_agno.record import MEMORY_FIELDS, UserMemory, check_memory_text
 from langmem_agno.stores import MemoryStore
+from langmem_agno.stores.history import recording
 
 DEFAULT_IMPORT_BATCH = 500
 #: How many bad lines of an import file are reported one by one; the rest are counted.
@@ -319,7 +320,8 @@ class _Importer:
         # (it is clamped to the batch), never what is written.
         before = self.totals[user] if user in self.totals else self._total(user)
         try:
-            stored = self.store.add_many(records, user_id=user)
+            with recording("import"):
+                stored = self.store.add_many(records, user_id=user)
         except InvalidMemoryError as exc:
             # The store names the memory_id it refused; point at its line.
             line = next((n for n, m in batch if repr(m.memory_id) in str(exc)), None)

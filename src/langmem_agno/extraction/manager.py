@@ -60,7 +60,7 @@ from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.text import message_text
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.scope import MemoryScope, resolve_scope
-from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate
+from langmem_agno.stores.base import ChangeSet, MemoryFilter, MemoryStore, MemoryUpdate, recording
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
 __all__ = [
@@ -408,11 +408,13 @@ class MemoryManager(Optimizing):
 
     def _apply(self, plan: ChangePlan, prepared: Prepared, result: ExtractionResult) -> None:
         if plan.adds or plan.updates or plan.deletes:
-            self._record(plan, self.store.apply_changes(**self._changes(plan, prepared)), result)
+            with recording("extraction"):
+                self._record(plan, self.store.apply_changes(**self._changes(plan, prepared)), result)
 
     async def _aapply(self, plan: ChangePlan, prepared: Prepared, result: ExtractionResult) -> None:
         if plan.adds or plan.updates or plan.deletes:
-            self._record(plan, await self.store.aapply_changes(**self._changes(plan, prepared)), result)
+            with recording("extraction"):
+                self._record(plan, await self.store.aapply_changes(**self._changes(plan, prepared)), result)
 
     @staticmethod
     def _changes(plan: ChangePlan, prepared: Prepared) -> dict[str, Any]:

@@ -177,6 +177,8 @@ class MemoryRetriever(BaseRetriever):
             raise InvalidMemoryError(f"query must be a string, got {type(query).__name__} {query!r:.80}")
         now = now_epoch_s() if self.clock is None else int(self.clock())
         index = self.index
+        # Memories whose time to live ended go first (no I/O while the store knows of none).
+        yield twin(self.store.expire_due, self.store.aexpire_due)()
         wants_dense = bool(query.strip()) and self.mode != "lexical"
         query_vector: Vector | None = None
         if wants_dense and (yield twin(index.server_search, index.aserver_search)()):

@@ -14,9 +14,10 @@ methods, so any backend serves, whatever its async driver.
 # No `from __future__ import annotations`: FastAPI reads the handlers' annotations at runtime, and
 # they use this module's closure variables (max_limit).
 import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 
 from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.record import UserMemory
@@ -31,6 +32,7 @@ from langmem_agno.server.schemas import (
     UserStatsOut,
 )
 from langmem_agno.stores.base import SEARCH_SCAN_LIMIT, MemoryStore
+from langmem_agno.stores.history import recording
 
 #: The largest page ``limit`` accepted (AgentOS has no bound; one request must not read everything).
 MAX_PAGE_LIMIT = 500
@@ -55,6 +57,12 @@ def _page(items: list[UserMemory], page: int, limit: int, total: int, started: f
     )
 
 
+async def _recorded_as_server() -> AsyncIterator[None]:
+    # A dependency of every route: the changes a request makes are recorded with path "server".
+    with recording("server"):
+        yield
+
+
 def memory_router(store: MemoryStore, *, max_limit: int = MAX_PAGE_LIMIT) -> APIRouter:
     """The memory routes over ``store``.
 
@@ -65,7 +73,7 @@ def memory_router(store: MemoryStore, *, max_limit: int = MAX_PAGE_LIMIT) -> API
     Returns:
         A router to include in a FastAPI app (under any dependencies, such as the token check).
     """
-    router = APIRouter(tags=["Memory"])
+    router = APIRouter(tags=["Memory"], dependencies=[Depends(_recorded_as_server)])
 
     @router.get("/memories", response_model=MemoryList, operation_id="get_memories", summary="List Memories")
     def get_memories(

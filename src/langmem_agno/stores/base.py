@@ -12,26 +12,22 @@ another user is indistinguishable from one that does not exist.
 
 from __future__ import annotations
 
-import asyncio
-import importlib
-import re
-import threading
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+import datetime as dt
+from collections.abc import Sequence
+from typing import TypeVar
 
-from langmem_agno.checks import check_id
-from langmem_agno.errors import MemoryNotFoundError, StoreUnavailableError
+from langmem_agno.errors import MemoryNotFoundError
 from langmem_agno.record import (
     DEFAULT_MAX_MEMORY_CHARS,
     UserMemory,
-    check_memory_text,
-    check_unicode,
     now_epoch_s,
-    repair_record,
-    unreadable_reason,
 )
 from langmem_agno.secrets_filter import SecretFilter
-from langmem_agno.stores.primitives import StorePrimitives
+from langmem_agno.stores.extensions import Extensions
+from langmem_agno.stores.history import recording
+from langmem_agno.stores.lifecycle import expiry_time
+from langmem_agno.stores.queries import ScopeQueries
+from langmem_agno.stores.rows import RowInspection
 from langmem_agno.stores.search import (
     MAX_QUERY_TERMS,
     MAX_TERM_CHARS,
@@ -39,6 +35,7 @@ from langmem_agno.stores.search import (
     query_terms,
     rank_by_terms,
 )
+from langmem_agno.stores.text_checks import TextChecks
 from langmem_agno.stores.types import (
     ChangeRequest,
     ChangeSet,
@@ -51,9 +48,7 @@ from langmem_agno.stores.types import (
     UserStats,
 )
 from langmem_agno.stores.validation import (
-    check_limit,
     check_lookup_id,
-    check_optional_text,
     check_sort,
     id_list,
     new_record,
@@ -63,8 +58,10 @@ from langmem_agno.stores.validation import (
     prepare_update,
     scope_filter,
 )
+from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
-# Re-exported: these names were defined here before the types and the word search got modules of their own.
+# Re-exported: these names were defined here before the types and the word search got modules of their own
+# (and recording, so the layers above that import the store's names find it beside them).
 __all__ = [
     "MAX_QUERY_TERMS",
     "MAX_TERM_CHARS",
@@ -82,17 +79,19 @@ __all__ = [
     "now_epoch_s",
     "query_terms",
     "rank_by_terms",
+    "recording",
 ]
 
 T = TypeVar("T")
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class MemoryStore(StorePrimitives):
+class MemoryStore(TextChecks, Extensions, RowInspection, ScopeQueries):
     """Where memories live: one interface, sync methods and ``a``-prefixed async twins.
 
     Every method takes the owner's ``user_id`` as a keyword and touches nothing
-    outside it. Subclasses implement the private primitives only.
+    outside it. Subclasses implement the private primitives only. Every change is
+    recorded in the store's history, and reads never see an expired memory
+    (:mod:`~langmem_agno.stores.lifecycle`; :meth:`configure_lifecycle` sets how).
 
     Args:
         max_memory_chars: The longest memory text accepted on add and update.
@@ -111,98 +110,8 @@ class MemoryStore(StorePrimitives):
         if isinstance(secret_filter, bool):
             secret_filter = SecretFilter(enabled=secret_filter)
         self.secret_filter = secret_filter
-        self._extensions: dict[str, object] = {}
-        self._extensions_lock = threading.Lock()
-
-    def as_langgraph_store(self, **options: Any) -> Any:
-        """This store as a LangGraph ``BaseStore``: ``LangGraphStore(self, **options)``.
-
-        Args:
-            **options: :class:`~langmem_agno.agents.langgraph_store.LangGraphStore`'s options,
-                e.g. ``namespace=("memories", "{user_id}")``.
-
-        Returns:
-            The :class:`~langmem_agno.agents.langgraph_store.LangGraphStore`.
-        """
-        # Loaded by name: the adapter sits layers above the stores, which must not import it.
-        adapter = importlib.import_module("langmem_agno.agents.langgraph_store")
-        return adapter.LangGraphStore(self, **options)
-
-    def extension(self, key: str, build: Callable[[MemoryStore], T]) -> T:
-        """The helper object ``key`` kept for this store, built by ``build(self)`` on first use.
-
-        Other parts of the library keep per-store state here (recall keeps its index),
-        so it lives exactly as long as the store, and the store knows nothing about them.
-        """
-        with self._extensions_lock:
-            if key not in self._extensions:
-                self._extensions[key] = build(self)
-            return cast(T, self._extensions[key])
-
-    def check_text(self, text: object, *, max_chars: int | None = None) -> str:
-        """Validate memory text as this store would on add or update, and return it stripped.
-
-        Args:
-            text: The candidate memory text.
-            max_chars: A tighter length limit of the caller's own (a tool's, extraction's);
-                the store's ``max_memory_chars`` when ``None``.
-
-        Raises:
-            InvalidMemoryError: If it is not a string, is empty, too long, or holds a secret.
-        """
-        stripped = check_memory_text(text, self.max_memory_chars if max_chars is None else max_chars)
-        self.secret_filter.check(stripped)
-        return stripped
-
-    def check_field(self, name: str, value: object) -> str | None:
-        """Validate an optional text field (``input``, ``feedback``) as this store would on a write.
-
-        Args:
-            name: The field's name, for the message.
-            value: ``None``, or the text.
-
-        Returns:
-            The value, unchanged.
-
-        Raises:
-            InvalidMemoryError: If it is not text, is not valid Unicode, or holds a secret.
-        """
-        text = check_optional_text(name, value)
-        if text is not None:
-            self.secret_filter.check(text, what=name)
-        return text
-
-    def check_record(self, memory: UserMemory, *, user_id: str) -> UserMemory:
-        """Run every check :meth:`add` runs on ``memory`` (ids, text, topics, input, feedback), with no I/O.
-
-        What an import runs on every line before it writes anything, so a file is refused whole,
-        naming each bad line, rather than half-written.
-
-        Returns:
-            The record as :meth:`add` would insert it.
-
-        Raises:
-            InvalidMemoryError: Naming what is not valid.
-        """
-        return new_record(
-            self.check_text,
-            memory,
-            user_id=user_id,
-            agent_id=None,
-            team_id=None,
-            topics=None,
-            input=None,
-            check_field=self.check_field,
-        )
-
-    def redact(self, text: str) -> str:
-        """``text`` with the secrets this store's filter finds replaced by ``[redacted: KIND]``.
-
-        Extraction stores the user's message as a memory's ``input`` this way: the fact is
-        kept, the password beside it is not. A lone UTF-16 surrogate, which no database
-        can store, becomes U+FFFD.
-        """
-        return self.secret_filter.redact(_LONE_SURROGATE.sub("\ufffd", text), "[redacted: {kind}]")
+        self._init_extensions()
+        self._init_lifecycle()
 
     # ------------------------------------------------------------ sync API
     def add(
@@ -214,6 +123,8 @@ class MemoryStore(StorePrimitives):
         team_id: str | None = None,
         topics: Sequence[str] | None = None,
         input: str | None = None,
+        ttl: float | dt.timedelta | None = None,
+        expires_at: int | dt.datetime | None = None,
     ) -> UserMemory:
         """Store one memory for ``user_id`` and return it as stored.
 
@@ -228,6 +139,9 @@ class MemoryStore(StorePrimitives):
             team_id: The team writing it.
             topics: Tags for the memory (text form only).
             input: The user text the fact came from (text form only).
+            ttl: A time to live (seconds or a ``timedelta``): once it ends the memory is never
+                read again, and is deleted (see :mod:`~langmem_agno.stores.lifecycle`).
+            expires_at: The same as an end time (epoch seconds or an aware ``datetime``).
 
         Returns:
             The stored memory.
@@ -236,17 +150,8 @@ class MemoryStore(StorePrimitives):
             InvalidMemoryError: If the text is empty or too long, or the id belongs to another user.
             StoreUnavailableError: If the database cannot be reached.
         """
-        record = new_record(
-            self.check_text,
-            memory,
-            user_id=user_id,
-            agent_id=agent_id,
-            team_id=team_id,
-            topics=topics,
-            input=input,
-            check_field=self.check_field,
-        )
-        return self._insert([record])[0]
+        record = self._new(memory, user_id, agent_id, team_id, topics, input)
+        return run_calls(self._add_plan([record], expiry_time(ttl, expires_at)))[0]
 
     def add_many(self, memories: Sequence[str | UserMemory], *, user_id: str) -> list[UserMemory]:
         """Store several memories of one user in one bulk write.
@@ -259,7 +164,7 @@ class MemoryStore(StorePrimitives):
             The stored memories, in the order given.
         """
         records = prepare_many(self.check_text, memories, user_id, check_field=self.check_field)
-        return self._insert(records) if records else []
+        return run_calls(self._add_plan(records, None)) if records else []
 
     def apply_changes(
         self,
@@ -270,6 +175,7 @@ class MemoryStore(StorePrimitives):
         deletes: Sequence[str] = (),
         agent_id: str | None = None,
         team_id: str | None = None,
+        before: Sequence[UserMemory] = (),
     ) -> ChangeSet:
         """Apply adds, updates and deletes of one user as one write: all of it lands, or none.
 
@@ -290,6 +196,8 @@ class MemoryStore(StorePrimitives):
             agent_id: The agent writing: stamped on the adds, and only this agent's
                 memories are updated or deleted.
             team_id: The same, for a team.
+            before: The updated and deleted memories as the caller last read them, for
+                their history (the text before); any not given are read in one bounded read.
 
         Returns:
             What was written; updates and deletes whose memory is not in the
@@ -305,7 +213,7 @@ class MemoryStore(StorePrimitives):
         )
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
-        return self._apply(request)
+        return run_calls(self._apply_plan(request, before))
 
     def get(
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
@@ -314,15 +222,7 @@ class MemoryStore(StorePrimitives):
 
         With ``agent_id`` / ``team_id``, a memory another agent or team wrote is ``None`` too.
         """
-        check_lookup_id(memory_id)
-        items, _ = self._find(
-            scope_filter(user_id, agent_id, team_id),
-            ids=[memory_id],
-            sort="desc",
-            limit=1,
-            offset=0,
-            count=False,
-        )
+        items, _ = run_calls(self._after_sweep(self._get_call(memory_id, user_id, agent_id, team_id)))
         return items[0] if items else None
 
     def list_memories(
@@ -354,9 +254,10 @@ class MemoryStore(StorePrimitives):
         """
         flt = scope_filter(user_id, agent_id, team_id, topics)
         limit, offset = page_args(limit, offset, page)
-        items, total = self._find(
+        find = twin(self._find, self._afind)(
             flt, ids=None, sort=check_sort(sort), limit=limit, offset=offset, count=True
         )
+        items, total = run_calls(self._after_sweep(find))
         return MemoryPage(items, total, limit, offset)
 
     def update(
@@ -386,12 +287,7 @@ class MemoryStore(StorePrimitives):
         changes = prepare_update(
             self.check_text, memory_id, user_id, memory, topics, input, feedback, self.check_field
         )
-        # No update changes a memory's agent or team, so checking them first cannot race with one.
-        if (agent_id, team_id) != (None, None) and self.get(
-            memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
-        ) is None:
-            raise MemoryNotFoundError(memory_id, user_id)
-        updated = self._update(memory_id, user_id, changes)
+        updated = run_calls(self._update_plan(memory_id, scope_filter(user_id, agent_id, team_id), changes))
         if updated is None:
             raise MemoryNotFoundError(memory_id, user_id)
         return updated
@@ -401,7 +297,7 @@ class MemoryStore(StorePrimitives):
     ) -> bool:
         """Delete one memory; return whether this user (and this agent or team, when given) had it."""
         check_lookup_id(memory_id)
-        return self._delete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
+        return run_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), [memory_id])) == 1
 
     def delete_many(
         self,
@@ -413,124 +309,44 @@ class MemoryStore(StorePrimitives):
     ) -> int:
         """Delete several memories of one user (of one agent or team, when given); return the count."""
         ids = id_list(memory_ids)
-        return self._delete(scope_filter(user_id, agent_id, team_id), ids) if ids else 0
+        return run_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), ids)) if ids else 0
 
     def clear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Delete every memory of one user (optionally only one agent's or team's); return the count.
 
-        Unlike Agno's ``clear_memories()``, other users' memories are never touched.
+        Unlike Agno's ``clear_memories()``, other users' memories are never touched. Clearing a
+        whole user also deletes its history, times to live, extraction cursors and failed spans.
         """
-        return self._delete(scope_filter(user_id, agent_id, team_id), None)
+        return run_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), None))
 
-    def list_topics(
-        self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
-    ) -> list[str]:
-        """Return the distinct topics of one user's memories, sorted."""
-        return sorted(self._topics(scope_filter(user_id, agent_id, team_id)))
-
-    def user_stats(
-        self, *, user_id: str | None = None, limit: int | None = None, offset: int = 0
-    ) -> tuple[list[UserStats], int]:
-        """Per-user statistics, most recently active first: what a memory admin page shows.
-
-        Args:
-            user_id: Only this user; ``None`` for every user (an administrator's view).
-            limit: Page size.
-            offset: How many users to skip.
-
-        Returns:
-            The users' statistics and the total number of users.
-        """
-        if user_id is not None:
-            check_unicode("user_id", check_id("user_id", user_id))
-        limit, offset = page_args(limit, offset, None)
-        return self._stats(user_id, limit, offset)
-
-    def search(
+    def _new(
         self,
-        query: str,
-        *,
+        memory: str | UserMemory,
         user_id: str,
-        limit: int = 10,
-        agent_id: str | None = None,
-        team_id: str | None = None,
-        topics: Sequence[str] | None = None,
-    ) -> list[ScoredMemory]:
-        """Search one user's memories by words, best first.
+        agent_id: str | None,
+        team_id: str | None,
+        topics: Sequence[str] | None,
+        input: str | None,
+    ) -> UserMemory:
+        return new_record(
+            self.check_text,
+            memory,
+            user_id=user_id,
+            agent_id=agent_id,
+            team_id=team_id,
+            topics=topics,
+            input=input,
+            check_field=self.check_field,
+        )
 
-        A memory matches when its text or topics contain a word of the query
-        (case-insensitive, prefix match). More distinct query words matched rank
-        higher; ties go to the newest. The query is never interpreted as a
-        pattern or operator.
-
-        Returns:
-            Up to ``limit`` hits.
-        """
-        terms = query_terms(query)
-        limit = check_limit("limit", limit, minimum=1) or 10
-        if not terms:
-            return []
-        return self._search(scope_filter(user_id, agent_id, team_id, topics), terms, limit)
-
-    def inspect_rows(
-        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
-    ) -> list[StoredRow]:
-        """The stored rows of one user as stored, each with why reads skip it, if they do.
-
-        What ``langmem-agno doctor`` and ``export`` use to see every row, those the scoped
-        reads cannot (out of limits, unreadable, with no user) included.
-
-        Args:
-            user_id: The owner, any stored text (even one outside the write limits); ``None`` for
-                the rows that have no user (``user_id`` missing or not text).
-            memory_ids: Only these ids (any stored id, even one outside the write limits).
-
-        Returns:
-            The rows, in storage order.
-        """
-        if user_id is not None:
-            check_lookup_id(user_id, name="user_id")
-        ids = None if memory_ids is None else id_list(memory_ids)
-        return [
-            StoredRow(
-                row.get("memory_id"),
-                row.get("user_id"),
-                unreadable_reason(row, UserMemory.from_document),
-                row,
-            )
-            for row in self._raw(user_id, ids)
-        ]
-
-    def unreadable_rows(
-        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
-    ) -> list[StoredRow]:
-        """The rows of :meth:`inspect_rows` that reads skip (``reason`` is set on each)."""
-        return [r for r in self.inspect_rows(user_id=user_id, memory_ids=memory_ids) if r.reason is not None]
-
-    def repair(self, memory_id: str, *, user_id: str) -> UserMemory | None:
-        """Repair one unreadable row of ``user_id``: rewrite it readable, or delete it if it holds no text.
-
-        What is kept and what is dropped is :func:`~langmem_agno.record.repair_record`'s rule;
-        an id out of limits gets a fresh one (the new id is on the returned memory). The old
-        row is deleted and the repaired one inserted as two writes.
-
-        Returns:
-            The repaired memory as stored, or ``None`` when the row was deleted.
-
-        Raises:
-            MemoryNotFoundError: If this user has no unreadable row with this id.
-        """
-        check_id("user_id", user_id)
-        found = self.unreadable_rows(user_id=user_id, memory_ids=[check_lookup_id(memory_id)])
-        if not found:
-            raise MemoryNotFoundError(memory_id, user_id)
-        repaired = repair_record(found[0].row)
-        self._delete(MemoryFilter(user_id), [memory_id])
-        return None if repaired is None else self._insert([repaired])[0]
-
-    def _raw(self, user_id: str | None, ids: Sequence[str] | None) -> list[dict[str, Any]]:
-        """The stored rows of ``user_id`` (``None``: rows with no user) as ten-field dicts, unchecked."""
-        raise StoreUnavailableError(f"{type(self).__name__} cannot list its stored rows")
+    def _get_call(
+        self, memory_id: str, user_id: str, agent_id: str | None, team_id: str | None
+    ) -> Call[tuple[list[UserMemory], int]]:
+        check_lookup_id(memory_id)
+        flt = scope_filter(user_id, agent_id, team_id)
+        return twin(self._find, self._afind)(
+            flt, ids=[memory_id], sort="desc", limit=1, offset=0, count=False
+        )
 
     # ------------------------------------------------------------ async API
     async def aadd(
@@ -542,24 +358,17 @@ class MemoryStore(StorePrimitives):
         team_id: str | None = None,
         topics: Sequence[str] | None = None,
         input: str | None = None,
+        ttl: float | dt.timedelta | None = None,
+        expires_at: int | dt.datetime | None = None,
     ) -> UserMemory:
         """Async twin of :meth:`add`."""
-        record = new_record(
-            self.check_text,
-            memory,
-            user_id=user_id,
-            agent_id=agent_id,
-            team_id=team_id,
-            topics=topics,
-            input=input,
-            check_field=self.check_field,
-        )
-        return (await self._ainsert([record]))[0]
+        record = self._new(memory, user_id, agent_id, team_id, topics, input)
+        return (await arun_calls(self._add_plan([record], expiry_time(ttl, expires_at))))[0]
 
     async def aadd_many(self, memories: Sequence[str | UserMemory], *, user_id: str) -> list[UserMemory]:
         """Async twin of :meth:`add_many`."""
         records = prepare_many(self.check_text, memories, user_id, check_field=self.check_field)
-        return await self._ainsert(records) if records else []
+        return await arun_calls(self._add_plan(records, None)) if records else []
 
     async def aapply_changes(
         self,
@@ -570,6 +379,7 @@ class MemoryStore(StorePrimitives):
         deletes: Sequence[str] = (),
         agent_id: str | None = None,
         team_id: str | None = None,
+        before: Sequence[UserMemory] = (),
     ) -> ChangeSet:
         """Async twin of :meth:`apply_changes`."""
         request = prepare_changes(
@@ -577,21 +387,13 @@ class MemoryStore(StorePrimitives):
         )
         if not (request.adds or request.updates or request.deletes):
             return ChangeSet()
-        return await self._aapply(request)
+        return await arun_calls(self._apply_plan(request, before))
 
     async def aget(
         self, memory_id: str, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
     ) -> UserMemory | None:
         """Async twin of :meth:`get`."""
-        check_lookup_id(memory_id)
-        items, _ = await self._afind(
-            scope_filter(user_id, agent_id, team_id),
-            ids=[memory_id],
-            sort="desc",
-            limit=1,
-            offset=0,
-            count=False,
-        )
+        items, _ = await arun_calls(self._after_sweep(self._get_call(memory_id, user_id, agent_id, team_id)))
         return items[0] if items else None
 
     async def alist_memories(
@@ -609,9 +411,10 @@ class MemoryStore(StorePrimitives):
         """Async twin of :meth:`list_memories`."""
         flt = scope_filter(user_id, agent_id, team_id, topics)
         limit, offset = page_args(limit, offset, page)
-        items, total = await self._afind(
+        find = twin(self._find, self._afind)(
             flt, ids=None, sort=check_sort(sort), limit=limit, offset=offset, count=True
         )
+        items, total = await arun_calls(self._after_sweep(find))
         return MemoryPage(items, total, limit, offset)
 
     async def aupdate(
@@ -630,11 +433,8 @@ class MemoryStore(StorePrimitives):
         changes = prepare_update(
             self.check_text, memory_id, user_id, memory, topics, input, feedback, self.check_field
         )
-        if (agent_id, team_id) != (None, None) and await self.aget(
-            memory_id, user_id=user_id, agent_id=agent_id, team_id=team_id
-        ) is None:
-            raise MemoryNotFoundError(memory_id, user_id)
-        updated = await self._aupdate(memory_id, user_id, changes)
+        flt = scope_filter(user_id, agent_id, team_id)
+        updated = await arun_calls(self._update_plan(memory_id, flt, changes))
         if updated is None:
             raise MemoryNotFoundError(memory_id, user_id)
         return updated
@@ -644,7 +444,7 @@ class MemoryStore(StorePrimitives):
     ) -> bool:
         """Async twin of :meth:`delete`."""
         check_lookup_id(memory_id)
-        return await self._adelete(scope_filter(user_id, agent_id, team_id), [memory_id]) == 1
+        return await arun_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), [memory_id])) == 1
 
     async def adelete_many(
         self,
@@ -656,59 +456,13 @@ class MemoryStore(StorePrimitives):
     ) -> int:
         """Async twin of :meth:`delete_many`."""
         ids = id_list(memory_ids)
-        return await self._adelete(scope_filter(user_id, agent_id, team_id), ids) if ids else 0
+        return (
+            await arun_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), ids)) if ids else 0
+        )
 
     async def aclear(self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None) -> int:
         """Async twin of :meth:`clear`."""
-        return await self._adelete(scope_filter(user_id, agent_id, team_id), None)
-
-    async def ainspect_rows(
-        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
-    ) -> list[StoredRow]:
-        """Async twin of :meth:`inspect_rows`."""
-        return await asyncio.to_thread(self.inspect_rows, user_id=user_id, memory_ids=memory_ids)
-
-    async def aunreadable_rows(
-        self, *, user_id: str | None, memory_ids: Sequence[str] | None = None
-    ) -> list[StoredRow]:
-        """Async twin of :meth:`unreadable_rows`."""
-        return await asyncio.to_thread(self.unreadable_rows, user_id=user_id, memory_ids=memory_ids)
-
-    async def arepair(self, memory_id: str, *, user_id: str) -> UserMemory | None:
-        """Async twin of :meth:`repair`."""
-        return await asyncio.to_thread(self.repair, memory_id, user_id=user_id)
-
-    async def alist_topics(
-        self, *, user_id: str, agent_id: str | None = None, team_id: str | None = None
-    ) -> list[str]:
-        """Async twin of :meth:`list_topics`."""
-        return sorted(await self._atopics(scope_filter(user_id, agent_id, team_id)))
-
-    async def auser_stats(
-        self, *, user_id: str | None = None, limit: int | None = None, offset: int = 0
-    ) -> tuple[list[UserStats], int]:
-        """Async twin of :meth:`user_stats`."""
-        if user_id is not None:
-            check_unicode("user_id", check_id("user_id", user_id))
-        limit, offset = page_args(limit, offset, None)
-        return await self._astats(user_id, limit, offset)
-
-    async def asearch(
-        self,
-        query: str,
-        *,
-        user_id: str,
-        limit: int = 10,
-        agent_id: str | None = None,
-        team_id: str | None = None,
-        topics: Sequence[str] | None = None,
-    ) -> list[ScoredMemory]:
-        """Async twin of :meth:`search`."""
-        terms = query_terms(query)
-        limit = check_limit("limit", limit, minimum=1) or 10
-        if not terms:
-            return []
-        return await self._asearch(scope_filter(user_id, agent_id, team_id, topics), terms, limit)
+        return await arun_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), None))
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:

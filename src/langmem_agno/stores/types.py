@@ -9,8 +9,11 @@ from typing import Any, Literal
 from langmem_agno.record import UserMemory
 
 __all__ = [
+    "ChangeEvent",
     "ChangeRequest",
     "ChangeSet",
+    "HistoryEntry",
+    "LifecycleOptions",
     "MemoryFilter",
     "MemoryPage",
     "MemoryUpdate",
@@ -21,6 +24,8 @@ __all__ = [
 ]
 
 SortOrder = Literal["asc", "desc"]
+#: What a history entry records: a memory added, changed or deleted.
+ChangeEvent = Literal["add", "update", "delete"]
 
 
 @dataclass(frozen=True)
@@ -181,3 +186,53 @@ class StoredRow:
     user_id: Any
     reason: str | None
     row: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One recorded change of one memory (:meth:`MemoryStore.history`).
+
+    Attributes:
+        memory_id: The memory changed.
+        user_id: Its owner.
+        event: ``"add"``, ``"update"`` or ``"delete"``.
+        path: Which way the change came: ``"api"`` (a direct call), ``"tool"``, ``"extraction"``,
+            ``"optimization"``, ``"cli"``, ``"server"``, ``"import"``, ``"prune"`` or ``"expiry"``.
+        at: When, in epoch seconds (UTC), as Agno's timestamps.
+        old_memory: The text before the change (``None`` for an add).
+        new_memory: The text after it (``None`` for a delete).
+        old_topics: The topics before.
+        new_topics: The topics after.
+    """
+
+    memory_id: str
+    user_id: str
+    event: ChangeEvent
+    path: str
+    at: int
+    old_memory: str | None = None
+    new_memory: str | None = None
+    old_topics: tuple[str, ...] | None = None
+    new_topics: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class LifecycleOptions:
+    """How a store keeps history and checks expiry (:meth:`MemoryStore.configure_lifecycle`).
+
+    Attributes:
+        history: Record every change in ``<collection>_history``; ``False`` records nothing.
+        history_retention_days: Entries older than this are not shown and are purged
+            (at most once per ``purge_interval``); ``None`` keeps them all.
+        history_limit: Only the newest this many entries per memory are shown and kept;
+            ``None`` keeps them all.
+        expiry_check_interval: Seconds between looks at ``<collection>_expiry`` for time-to-live
+            rows another process wrote; ``None`` never looks (only this process's TTLs count).
+        purge_interval: Seconds between purges of history past its retention.
+    """
+
+    history: bool = True
+    history_retention_days: float | None = None
+    history_limit: int | None = None
+    expiry_check_interval: float | None = 60.0
+    purge_interval: float = 3600.0

@@ -103,7 +103,8 @@ async def test_a_refused_vector_search_falls_back_to_the_view_with_the_same_resu
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    plain = _store(mode, mongo_uri, mongo_db_name, Commands())
+    asked = Commands()
+    plain = _store(mode, mongo_uri, mongo_db_name, asked)
     if mode == "sync":
         plain.add_many(MEMORIES, user_id="u1")
     else:
@@ -111,6 +112,9 @@ async def test_a_refused_vector_search_falls_back_to_the_view_with_the_same_resu
     view_only = MemoryRetriever(store=plain, embeddings=ConceptEmbeddings(), ranking=ranking)
     expected = [await _rank(view_only, mode, q, user_id="u1") for q in QUESTIONS]
     assert [e[0] for e in expected[:3]] == MEMORIES[:3]  # the view path itself is right
+    # Without Atlas the index is looked for once, and the server's "no" is kept.
+    lookups = [b for n, b in asked.sent if n == "aggregate" and "$listSearchIndexes" in b["pipeline"][0]]
+    assert len(lookups) == 1
 
     _pretend_atlas(monkeypatch)
     listener = Commands()

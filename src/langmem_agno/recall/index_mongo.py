@@ -262,13 +262,19 @@ class MongoRecallIndex(RecallIndex):
         return frozenset()
 
     def detect_vector_index(self) -> frozenset[str]:
-        """Ask the server for the Atlas vector index; its filter paths, empty when there is none."""
+        """Ask the server for the Atlas vector index; its filter paths, empty when there is none.
+
+        Raises:
+            StoreUnavailableError: If the server cannot be reached (nothing is cached then).
+        """
         coll = self._coll()
         try:
             return self._index_filters(list(coll.list_search_indexes()))
-        except PyMongoError as exc:
+        except OperationFailure as exc:  # the server has no Atlas Search: ask no more
             logger.info("no Atlas Search on %s (%s): ranking in process", coll.full_name, exc)
             return frozenset()
+        except PyMongoError as exc:
+            raise self._error(exc) from exc
 
     async def adetect_vector_index(self) -> frozenset[str]:
         """Async twin of :meth:`detect_vector_index`."""
@@ -278,9 +284,11 @@ class MongoRecallIndex(RecallIndex):
             if inspect.isawaitable(cursor):  # Motor returns the cursor, PyMongo's async client a coroutine
                 cursor = await cursor
             return self._index_filters(await cursor.to_list(None))
-        except PyMongoError as exc:
+        except OperationFailure as exc:
             logger.info("no Atlas Search on %s (%s): ranking in process", coll.full_name, exc)
             return frozenset()
+        except PyMongoError as exc:
+            raise self._error(exc) from exc
 
     def server_search(self) -> bool:
         """Whether ``$vectorSearch`` serves dense recall: the index is looked for once per process."""

@@ -19,6 +19,7 @@ import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
 from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore
+from postgres_toggle import POSTGRES, require_postgres
 
 REAL_MONGO = bool(os.environ.get("MONGODB_URI"))
 # The real-model test needs torch (hundreds of MB): it runs in its own tox
@@ -71,11 +72,8 @@ def mongo_db_name(mongo_client: MongoClient[dict[str, Any]]) -> Iterator[str]:
     mongo_client.drop_database(name)
 
 
-# PostgreSQL joins every backend-parametrized test when LANGMEM_AGNO_POSTGRES=1 (CI sets it; it
-# needs initdb, or a server at POSTGRES_URI): tests/postgres_server.py starts the cluster.
-POSTGRES = ["postgres"] if os.environ.get("LANGMEM_AGNO_POSTGRES") == "1" else []
-# The fixtures of tests/test_postgres_*.py and of _make_store; psycopg is a test dependency,
-# but the notebooks environment (the notebooks extra alone) lacks it.
+# PostgreSQL is a backend unless LANGMEM_AGNO_POSTGRES=0; see tests/postgres_toggle.py for when its
+# tests skip or fail. postgres_server's fixtures need psycopg, which the notebooks environment lacks.
 with contextlib.suppress(ImportError):
     from postgres_server import postgres_schema, postgres_uri  # noqa: F401
 BACKENDS = ["sqlite-file", "sqlite-memory", "mongo", *POSTGRES]
@@ -101,7 +99,8 @@ def _make_store(
     if backend == "sqlite-memory":
         return SQLiteMemoryStore(":memory:", **kwargs)
     if backend == "postgres":
-        # psycopg is imported only when the backend is on (the notebooks environment lacks it).
+        require_postgres()
+        # psycopg is imported only when the backend is used (the notebooks environment lacks it).
         from langmem_agno.stores.postgres import PostgresMemoryStore
 
         # "async" differs only in which twins the test calls: the store opens its async pool itself.

@@ -10,7 +10,6 @@ through ``runuser``.
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import shutil
@@ -26,19 +25,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from postgres_toggle import find_pg_bin, require_postgres
+
 logger = logging.getLogger(__name__)
-
-
-def find_pg_bin() -> Path | None:
-    """The directory holding ``initdb`` and ``pg_ctl``, or ``None`` when PostgreSQL is not installed."""
-    env = os.environ.get("PG_BIN")
-    if env:
-        return Path(env)
-    on_path = shutil.which("initdb")
-    if on_path and shutil.which("pg_ctl"):
-        return Path(os.path.realpath(on_path)).parent
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
-    return Path(found[-1]).parent if found else None
 
 
 def _free_port() -> int:
@@ -118,8 +107,7 @@ def postgres_uri() -> Iterator[str]:
     if uri:
         yield uri
         return
-    if find_pg_bin() is None:
-        pytest.skip("PostgreSQL is not installed: apt-get install postgresql, or set POSTGRES_URI")
+    require_postgres()
     cluster = PostgresCluster()
     cluster.start()
     try:

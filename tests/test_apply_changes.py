@@ -1,7 +1,7 @@
 """apply_changes: one change set (adds, updates, deletes) is one write, all of it or none.
 
 Every test runs on every backend and mode through the ``api`` fixture. A failure
-part-way is made by the database itself: a SQLite trigger that raises, or a
+part-way is made by the database itself: a SQLite or PostgreSQL trigger that raises, or a
 MongoDB unique index that an update breaks after the adds were written.
 """
 
@@ -16,6 +16,7 @@ from conftest import StoreAPI
 from langmem_agno import InvalidMemoryError, MongoMemoryStore, SQLiteMemoryStore, UserMemory
 from langmem_agno.stores.base import ChangeSet, MemoryUpdate
 from langmem_agno.stores.mongo import _runs_transactions
+from raw_rows import postgres_execute
 
 USERS = ("u1", "u2")
 
@@ -47,7 +48,18 @@ def poison(api: StoreAPI, mongo_client: Any) -> Callable[[], object]:
             "BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END"
         )
         return lambda: store._conn.execute("DROP TRIGGER poison")
-    assert isinstance(store, MongoMemoryStore)
+    if not isinstance(store, MongoMemoryStore):
+        # PostgreSQL: a trigger that raises, as on SQLite, inside the change set's transaction.
+        postgres_execute(
+            store,
+            "CREATE FUNCTION {schema}.poison() RETURNS trigger LANGUAGE plpgsql AS $p$ BEGIN "
+            "IF NEW.memory #>> '{{}}' LIKE '%poison%' THEN RAISE EXCEPTION 'simulated disk failure'; END IF; "
+            "RETURN NEW; END $p$",
+        )
+        postgres_execute(
+            store, "CREATE TRIGGER poison BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {schema}.poison()"
+        )
+        return lambda: postgres_execute(store, "DROP TRIGGER poison ON {}")
     # A unique index on the text: the update to a text another memory has fails on the
     # server, after the adds before it in the same ordered write went through.
     coll = mongo_client[store.database][store.collection]

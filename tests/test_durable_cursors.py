@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, message_digest, new_start, thread_key
@@ -90,7 +91,7 @@ def test_new_start_finds_the_place_in_trimmed_and_id_less_histories() -> None:
 
 
 # ------------------------------------------------------------ restart
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_a_new_node_over_the_same_database_sends_only_the_new_turn(
     store_factory: Any, backend: str, mode: str
@@ -203,7 +204,7 @@ def slow_echo(messages: list[BaseMessage]) -> AIMessage:
     return echo_facts(messages)
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_two_nodes_and_two_concurrent_runs_make_one_model_call_per_turn(
     store_factory: Any, backend: str
 ) -> None:
@@ -302,7 +303,7 @@ def test_a_second_process_over_the_same_files_sends_only_the_new_turn(tmp_path: 
     assert said(SQLiteMemoryStore(tmp_path / "agno.db")) == sorted(f"User said: fact {i}" for i in range(6))
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", "in-process"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES, "in-process"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_clearing_a_user_clears_its_cursor_documents(
     store_factory: Any, backend: str, mode: str

@@ -9,6 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
+from conftest import POSTGRES
 from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.extraction import MemoryManager
@@ -58,7 +59,7 @@ async def turn(node: MemoryNode, history: list[BaseMessage], text: str, mode: st
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_a_poison_turn_is_set_aside_and_the_next_five_turns_are_extracted(
     store_factory: Any, backend: str, mode: str, background: bool, caplog: pytest.LogCaptureFixture

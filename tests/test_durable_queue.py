@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, thread_key
@@ -43,7 +44,7 @@ def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_recover_takes_over_the_spans_of_a_dead_worker(
     store_factory: Any, backend: str, background: bool
 ) -> None:

@@ -319,3 +319,17 @@ def test_bad_arguments_are_named(store_factory: Any) -> None:
         manager.optimize(user_id="u1", batch_chars=3)
     with pytest.raises(ValueError, match="user_id"):
         manager.optimize(user_id="")
+
+
+async def test_the_write_is_recorded_in_history_as_optimization(api: StoreAPI) -> None:
+    seeded = await seed(api)
+    await optimize(api, manager_of(api, merging_brain), user_id="u1")
+    tea, reworded = seeded["User likes green tea"], seeded["User enjoys drinking green tea"]
+    kept = await api.history(tea.memory_id, user_id="u1")
+    assert [(e.event, e.path) for e in kept] == [("add", "api"), ("update", "optimization")]
+    assert (kept[-1].old_memory, kept[-1].new_memory) == (
+        "User likes green tea",
+        "User likes drinking green tea",
+    )
+    gone = await api.history(reworded.memory_id, user_id="u1")
+    assert [(e.event, e.path) for e in gone] == [("add", "api"), ("delete", "optimization")]

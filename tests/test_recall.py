@@ -15,6 +15,7 @@ from langmem_agno import MemoryStore, MissingUserIdError, MongoMemoryStore, SQLi
 from langmem_agno.recall import MemoryRetriever
 from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.vectors import EmbeddingError
+from raw_rows import companion_row_count, memory_columns
 from recall_helpers import LABELLED, ConceptEmbeddings
 
 MEMORIES = [m for m, _, _ in LABELLED]
@@ -206,17 +207,12 @@ def test_memory_rows_and_documents_keep_exactly_agno_fields(
 ) -> None:
     seed(store)
     MemoryRetriever(store=store, embeddings=ConceptEmbeddings()).invoke("pets guitar", user_id="u1")
-    if isinstance(store, SQLiteMemoryStore):
-        with store.companion_cursor() as cur:
-            columns = [r[1] for r in cur.execute(f"PRAGMA table_info({store.table})").fetchall()]
-            vectors = cur.execute(f"SELECT COUNT(*) FROM {store.table}_vectors").fetchone()[0]
-        assert sorted(columns) == sorted(MEMORY_FIELDS)
-    else:
-        assert isinstance(store, MongoMemoryStore)
+    if isinstance(store, MongoMemoryStore):
         coll = store.companion_collection("vectors").database[store.collection]
         assert all(set(doc) == {"_id", *MEMORY_FIELDS} for doc in coll.find({}))
-        vectors = store.companion_collection("vectors").count_documents({})
-    assert vectors == len(MEMORIES)
+    else:
+        assert memory_columns(store) == set(MEMORY_FIELDS)
+    assert companion_row_count(store, "vectors") == len(MEMORIES)
 
 
 def test_deleted_memories_lose_their_vectors(store: MemoryStore) -> None:
@@ -226,13 +222,7 @@ def test_deleted_memories_lose_their_vectors(store: MemoryStore) -> None:
     store.delete(ids["Sarah has a labrador called Max"], user_id="u1")
     docs = retriever.invoke("does she have an animal", user_id="u1")
     assert "Sarah has a labrador called Max" not in texts(docs)
-    if isinstance(store, SQLiteMemoryStore):
-        with store.companion_cursor() as cur:
-            left = cur.execute(f"SELECT COUNT(*) FROM {store.table}_vectors").fetchone()[0]
-    else:
-        assert isinstance(store, MongoMemoryStore)
-        left = store.companion_collection("vectors").count_documents({})
-    assert left == len(MEMORIES) - 1
+    assert companion_row_count(store, "vectors") == len(MEMORIES) - 1
 
 
 # ---------------------------------------------------------------- async

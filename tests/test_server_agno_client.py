@@ -5,7 +5,6 @@ The client validates each answer with AgentOS's response models, so a passing ca
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from agno.db.sqlite import SqliteDb
 from agno.os.routers.memory.schemas import UserMemorySchema, UserStatsSchema
 from agno.os.schema import PaginatedResponse
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.server import BackgroundServer, create_app
 from langmem_agno.server.security import TOKEN_ENV
@@ -31,8 +31,8 @@ def _no_env_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(TOKEN_ENV, raising=False)
 
 
-# PostgreSQL joins when the suite runs with LANGMEM_AGNO_POSTGRES=1, as it does for the other backends.
-BACKENDS = ["sqlite-file", "mongo", *(["postgres"] if os.environ.get("LANGMEM_AGNO_POSTGRES") == "1" else [])]
+# PostgreSQL joins as it does for the other backend-parametrized tests (conftest.POSTGRES).
+BACKENDS = ["sqlite-file", "mongo", *POSTGRES]
 
 
 @pytest.fixture(params=BACKENDS)

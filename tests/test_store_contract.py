@@ -26,6 +26,7 @@ from langmem_agno import (
     UserMemory,
 )
 from langmem_agno.record import MEMORY_FIELDS
+from raw_rows import raw_rows
 
 T0 = 1_700_000_000
 
@@ -57,13 +58,8 @@ def raw(request: pytest.FixtureRequest) -> Callable[[MemoryStore], list[dict[str
     """Read every stored record of a store straight from its database, bypassing the store."""
 
     def read(store: MemoryStore) -> list[dict[str, Any]]:
-        if isinstance(store, SQLiteMemoryStore):
-            with store._lock:
-                rows = store._conn.execute(f"SELECT * FROM {store.table}").fetchall()
-            return [dict(r) for r in rows]
-        assert isinstance(store, MongoMemoryStore)
-        client = request.getfixturevalue("mongo_client")
-        return list(client[store.database][store.collection].find({}, {"_id": 0}))
+        client = request.getfixturevalue("mongo_client") if isinstance(store, MongoMemoryStore) else None
+        return raw_rows(store, client)
 
     return read
 

@@ -100,8 +100,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
             too (Agno: agentic memory takes precedence when both are enabled).
         extract: Extract memories from the new messages after each run (Agno's *automatic*
             memory). ``None`` (the default) means on unless ``tools=True``; ``True`` with
-            ``tools=True`` runs both (the extractor is shown the user's newest memories, those
-            the tools wrote during the run among them, so it does not add a reworded duplicate).
+            ``tools=True`` runs both (the extractor's prompt lists what the tools saved or deleted
+            during the run, read from their results, so it does not add a reworded duplicate).
         background: Extract off the critical path; :meth:`flush` / :meth:`aflush` wait for it. A
             failed background extraction is retried with the thread's next run.
         k: How many memories are retrieved for each model call (at most ``max_memories`` are shown).

@@ -40,10 +40,13 @@ from langmem_agno.extraction.calls import (
 from langmem_agno.extraction.optimize import Optimizing
 from langmem_agno.extraction.prompt import (
     DEFAULT_CAPTURE_INSTRUCTIONS,
+    ToolChange,
     build_system_prompt,
     render_conversation,
     render_memory_line,
+    render_tool_changes,
     search_query,
+    tool_changes,
 )
 from langmem_agno.extraction.proposals import (
     ChangePlan,
@@ -262,13 +265,13 @@ class MemoryManager(Optimizing):
         result = ExtractionResult(user_id=scope.user_id)
         if new is None:
             return result
-        user_texts, conversation, source = new
+        user_texts, conversation, source, changes = new
         query = search_query(user_texts)
         try:
             hits, recent = yield twin(self._read, self._aread)(scope, query)
         except Exception as exc:
             return self._failed(result, exc, _READ)
-        prepared = self._prepare(scope, hits, recent, user_texts, conversation, source)
+        prepared = self._prepare(scope, hits, recent, user_texts, conversation, source, changes)
         result.shown_memories = len(prepared.aliases)
         result.model_called = True
         try:
@@ -349,8 +352,8 @@ class MemoryManager(Optimizing):
     @staticmethod
     def _new_messages(
         messages: Sequence[BaseMessage | str | dict[str, Any]],
-    ) -> tuple[list[str], str, str] | None:
-        """Return the user texts, the conversation and its identity; ``None`` if the user said nothing."""
+    ) -> tuple[list[str], str, str, list[ToolChange]] | None:
+        """The user texts, conversation, identity and tool changes; ``None`` if the user said nothing."""
         if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence):
             raise InvalidMemoryError(
                 f"messages must be a list of messages, got {type(messages).__name__} {messages!r:.80}"
@@ -361,7 +364,7 @@ class MemoryManager(Optimizing):
             return None
         # The messages' ids (when they have them) tell apart two turns with the same words.
         source = json.dumps([[m.type, m.id, message_text(m)] for m in parsed], ensure_ascii=False)
-        return user_texts, render_conversation(parsed), source
+        return user_texts, render_conversation(parsed), source, tool_changes(parsed)
 
     def _prepare(
         self,
@@ -371,6 +374,7 @@ class MemoryManager(Optimizing):
         user_texts: Sequence[str],
         conversation: str,
         source: str = "",
+        changes: Sequence[ToolChange] = (),
     ) -> Prepared:
         aliases: dict[str, UserMemory] = {}
         lines: list[str] = []
@@ -392,6 +396,10 @@ class MemoryManager(Optimizing):
             additional_instructions=self.additional_instructions,
             operations=self.operations,
             memories_block="\n".join(lines),
+            # What the memory tools did in these messages, so a reworded fact is not added twice.
+            tool_changes_block=render_tool_changes(
+                changes, {m.memory_id: a for a, m in aliases.items()}, self.shown_memory_chars
+            ),
         )
         prompt: list[BaseMessage] = [
             SystemMessage(system),

@@ -13,8 +13,9 @@ The flow of one optimisation (written once, as a plan of twin calls):
    ``"summarize"``, a part that needed several batches gets another round over their results,
    until it is one memory (at most :data:`MAX_SUMMARY_ROUNDS` rounds);
 4. unless ``preview``, write every change as one :meth:`MemoryStore.apply_changes`: all of it
-   or none. A merged group keeps the memory created first (its id, ``created_at``, agent,
-   team, input) with the new text and the union of the group's topics; the others are deleted.
+   or none, recorded in the store's history with the path ``"optimization"``. A merged group
+   keeps the memory created first (its id, ``created_at``, agent, team, input) with the new
+   text and the union of the group's topics; the others are deleted.
 
 The model never sees a memory id or whose memories they are: only ``[n]`` aliases of the batch
 it is shown, so it cannot name another user's memory or one it was not shown.
@@ -52,6 +53,7 @@ from langmem_agno.extraction.proposals import RejectedCall
 from langmem_agno.record import MAX_TOPIC_CHARS, MAX_TOPICS, UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import ChangeSet, MemoryPage, MemoryStore, MemoryUpdate
+from langmem_agno.stores.history import recording
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
 __all__ = [
@@ -318,9 +320,12 @@ class Optimizing:
         after = _after(before, items)
         if groups and not preview:
             try:
-                changes: ChangeSet = yield twin(store.apply_changes, store.aapply_changes)(
-                    **scope.as_kwargs(), updates=updates, deletes=deletes
-                )
+                # The context variable stays set while the write runs (this plan is suspended
+                # inside the block), so the store's history names the path.
+                with recording("optimization"):
+                    changes: ChangeSet = yield twin(store.apply_changes, store.aapply_changes)(
+                        **scope.as_kwargs(), updates=updates, deletes=deletes
+                    )
             except LangmemAgnoError:
                 raise
             except Exception as exc:

@@ -8,15 +8,18 @@ version: :meth:`CompanionDocs.put` is a compare-and-set on that version, which i
 all the atomicity a claim needs (SQLite: one ``BEGIN IMMEDIATE`` transaction; MongoDB:
 one conditional single-document update, so no multi-document transaction is needed).
 
-Backends: :class:`MemoryDocs` (this process only, for tests), :class:`SQLiteDocs`
-and :class:`MongoDocs`; :func:`companion_docs` picks the one for a store.
+Backends: :class:`MemoryDocs` (this process only, for tests), :class:`SQLiteDocs`,
+:class:`MongoDocs` and ``PostgresDocs`` (``companion_postgres.py``); :func:`companion_docs`
+picks the one for a store.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
+import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -451,5 +454,13 @@ def companion_docs(store: MemoryStore, role: str) -> CompanionDocs:
         return SQLiteDocs(store, role)
     if isinstance(store, MongoMemoryStore):
         return MongoDocs(store, role)
+    # PostgreSQL's module needs psycopg, an optional extra: a PostgresMemoryStore exists only
+    # once its module is loaded, so look there, and load the companion module by name.
+    postgres = sys.modules.get("langmem_agno.stores.postgres")
+    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
+        docs: CompanionDocs = importlib.import_module("langmem_agno.stores.companion_postgres").PostgresDocs(
+            store, role
+        )
+        return docs
     _check_role(role)
     return MemoryDocs()

@@ -1,8 +1,8 @@
-"""Companion documents on PostgreSQL: ``<table>_<role>`` in the store's schema, compare-and-set on version.
+"""Companions on PostgreSQL: documents in ``<table>_<role>`` (compare-and-set on version), and ``_values``.
 
 Extraction's cursors and failed spans live here (tests/test_durable_*.py run the flows on it);
-these tests pin the table itself and the compare-and-set, sync and async, on the session's
-throwaway cluster (or ``POSTGRES_URI``).
+these tests pin the table itself and the compare-and-set, sync and async, and the LangGraph
+store's values companion, on the session's throwaway cluster (or ``POSTGRES_URI``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from typing import Any
 import psycopg
 import pytest
 
+from langmem_agno.agents.langgraph_store import LangGraphStore
+from langmem_agno.agents.store_values import value_companion
+from langmem_agno.agents.store_values_postgres import PostgresValueCompanion
 from langmem_agno.stores.companion_docs import CompanionDocs, companion_docs
 from langmem_agno.stores.companion_postgres import PostgresDocs
 from langmem_agno.stores.postgres import PostgresMemoryStore
@@ -135,3 +138,35 @@ def test_concurrent_writers_of_one_version_have_exactly_one_winner(store: Postgr
     assert sorted(wins) == [False] * 7 + [True]
     stored = docs.get("t")
     assert stored is not None and stored.version == 2
+
+
+# ------------------------------------------------------------ the LangGraph store's values
+STRUCTURED = {"kind": "Preference", "content": {"content": "Sarah prefers email", "channel": "email"}, "n": 3}
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_langgraph_values_outlive_the_store_object_and_die_with_their_memory(
+    postgres_uri: str, postgres_schema: str, mode: str
+) -> None:
+    first = PostgresMemoryStore(postgres_uri, schema=postgres_schema)
+    second = PostgresMemoryStore(postgres_uri, schema=postgres_schema)
+    try:
+        writer, reader = LangGraphStore(first), LangGraphStore(second)
+        assert isinstance(value_companion(first), PostgresValueCompanion)
+        if mode == "sync":
+            writer.put(("memories", "sarah"), "m-1", STRUCTURED)
+            item = reader.get(("memories", "sarah"), "m-1")
+        else:
+            await writer.aput(("memories", "sarah"), "m-1", STRUCTURED)
+            item = await reader.aget(("memories", "sarah"), "m-1")
+        # A new store object (another process) reads the whole value, extra keys included.
+        assert item is not None and item.value == STRUCTURED
+        with psycopg.connect(postgres_uri, autocommit=True) as conn:
+            table = f'"{postgres_schema}".agno_memories'
+            assert conn.execute(f"SELECT count(*) FROM {table}_values").fetchone() == (1,)
+            # Deleted behind our back (as Agno's delete_user_memory does): the trigger drops the value.
+            conn.execute(f"DELETE FROM {table} WHERE memory_id = 'm-1'")
+            assert conn.execute(f"SELECT count(*) FROM {table}_values").fetchone() == (0,)
+    finally:
+        first.close()
+        second.close()

@@ -14,7 +14,9 @@ table is only ever read for a memory the caller may see.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -255,6 +257,13 @@ def _build(store: MemoryStore) -> ValueCompanion:
         return SQLiteValueCompanion(store)
     if isinstance(store, MongoMemoryStore):
         return MongoValueCompanion(store)
+    # PostgreSQL's modules need psycopg, an optional extra: a PostgresMemoryStore exists only once
+    # its module is loaded, so look there, and load the companion (which builds on this module) by name.
+    postgres = sys.modules.get("langmem_agno.stores.postgres")
+    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
+        module = importlib.import_module("langmem_agno.agents.store_values_postgres")
+        companion: ValueCompanion = module.PostgresValueCompanion(store)
+        return companion
     return ValueCompanion()
 
 

@@ -15,7 +15,12 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from langmem_agno import MongoMemoryStore
-from langmem_agno.errors import StoreUnavailableError
+from langmem_agno.errors import (
+    ClientTypeError,
+    ConfigurationError,
+    NoEventLoopError,
+    StoreUnavailableError,
+)
 
 
 @pytest.fixture
@@ -41,24 +46,22 @@ def test_separate_asyncio_runs_share_one_uri_store(uri_store: MongoMemoryStore) 
     async def step(text: str) -> None:
         await uri_store.aadd(text, user_id="u1")
         # apply_changes asks the deployment about transactions and may open a session on this loop's client.
-        await uri_store.aapply_changes(user_id="u1", adds=[f"{text} (batch)"])
+        # Two adds: one would be a single-document write, run without a transaction.
+        await uri_store.aapply_changes(user_id="u1", adds=[f"{text} (batch)", f"{text} (batch 2)"])
         seen.append(await _texts(uri_store))
 
     for text in ("User likes tea", "User likes coffee", "User likes cocoa"):
         asyncio.run(step(text))
 
-    assert seen[0] == ["User likes tea", "User likes tea (batch)"]
+    assert seen[0] == ["User likes tea", "User likes tea (batch)", "User likes tea (batch 2)"]
     assert seen[2] == [
-        "User likes tea",
-        "User likes tea (batch)",
-        "User likes coffee",
-        "User likes coffee (batch)",
-        "User likes cocoa",
-        "User likes cocoa (batch)",
+        f"User likes {drink}{suffix}"
+        for drink in ("tea", "coffee", "cocoa")
+        for suffix in ("", " (batch)", " (batch 2)")
     ]
     assert set(uri_store._transactions) == {"async"}
     # The sync client sees what the async ones wrote.
-    assert len(uri_store.list_memories(user_id="u1").items) == 6
+    assert len(uri_store.list_memories(user_id="u1").items) == 9
 
 
 def test_each_loops_own_client_is_closed_when_asyncio_run_ends(uri_store: MongoMemoryStore) -> None:
@@ -184,3 +187,18 @@ def test_close_inside_a_running_loop_closes_its_client_on_that_loop(uri_store: M
 def test_the_async_collection_needs_a_running_loop(uri_store: MongoMemoryStore) -> None:
     with pytest.raises(RuntimeError, match="one async client per event loop"):
         uri_store.companion_collection("vectors", use_async=True)
+
+
+def test_a_wrong_or_missing_client_is_a_configuration_error(mongo_uri: str, mongo_db_name: str) -> None:
+    with pytest.raises(ClientTypeError, match="client must be a pymongo MongoClient, got str"):
+        MongoMemoryStore(client="mongodb://x")  # type: ignore[arg-type]
+    async_only = MongoMemoryStore(async_client=AsyncMongoClient(mongo_uri), database=mongo_db_name)
+    with pytest.raises(ClientTypeError, match="only an async client"):
+        async_only.list_memories(user_id="u1")
+    uri_store = MongoMemoryStore(mongo_uri, database=mongo_db_name)
+    with pytest.raises(NoEventLoopError, match="one async client per event loop"):
+        uri_store.companion_collection("x", use_async=True)
+    uri_store.close()
+    for error in (ClientTypeError, NoEventLoopError):
+        assert issubclass(error, ConfigurationError)
+    assert issubclass(ClientTypeError, TypeError) and issubclass(NoEventLoopError, RuntimeError)

@@ -5,7 +5,10 @@ enough to see what went wrong without a debugger. The hierarchy::
 
     LangmemAgnoError                        base of every error below
     ├── ConfigurationError    (ValueError)       an option given when building an object is not valid:
-    │                                            fix the code, not the data
+    │   │                                        fix the code, not the data
+    │   ├── ClientTypeError   (TypeError)        a database client of the wrong kind, or a sync call on
+    │   │                                        a store given only an async client (or the reverse)
+    │   └── NoEventLoopError  (RuntimeError)     an async-only resource asked for outside a running loop
     ├── InvalidMemoryError    (ValueError)       a value of one operation is not valid (text, topics, ids,
     │                                            query, batch); the memory tools turn it into a message the
     │                                            model can act on
@@ -82,3 +85,17 @@ class ClosedError(LangmemAgnoError, RuntimeError):
 
 class EmbeddingError(LangmemAgnoError, ValueError):
     """An embeddings model returned something that is not one vector per text."""
+
+
+class ClientTypeError(ConfigurationError, TypeError):
+    """A client of the wrong type was given, or the store lacks the client (sync or async) a call needs.
+
+    Also a ``TypeError``: what these raise sites raised before they became configuration errors.
+    """
+
+
+class NoEventLoopError(ConfigurationError, RuntimeError):
+    """Something that lives on an event loop (a store's own async client) was asked for outside one.
+
+    Also a ``RuntimeError``: what asyncio raises for the same mistake, and what callers caught before.
+    """

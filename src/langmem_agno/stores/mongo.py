@@ -17,10 +17,17 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from pymongo import MongoClient, ReturnDocument
+import pymongo
+from pymongo import MongoClient
 from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
-from langmem_agno.errors import ConfigurationError, InvalidMemoryError, StoreUnavailableError
+from langmem_agno.errors import (
+    ClientTypeError,
+    ConfigurationError,
+    InvalidMemoryError,
+    NoEventLoopError,
+    StoreUnavailableError,
+)
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
@@ -32,32 +39,27 @@ from langmem_agno.stores.base import (
     SortOrder,
     UserStats,
 )
-from langmem_agno.stores.mongo_clients import _bound_to_another_loop, _LoopClients
+from langmem_agno.stores.mongo_clients import _bound_to_another_loop, _FirstLoop, _LoopClients
+from langmem_agno.stores.mongo_exec import aexecute, execute
 from langmem_agno.stores.mongo_plans import (
     _INDEXES,
-    PROJECTION,
-    _Aggregate,
     _apply_plan,
-    _BulkWrite,
-    _Count,
+    _BulkWrite,  # noqa: F401  (re-exported: fault tests build requests by this path)
     _CreateIndex,
     _delete_plan,
-    _DeleteMany,
-    _Distinct,
-    _Find,
     _find_plan,
-    _FindOneAndSet,
     _Hello,
     _insert_plan,
     _Op,
     _Plan,
     _raw_plan,
     _runs_transactions,
-    _search_plan,
     _stats_plan,
     _topics_plan,
     _update_plan,
+    one_write,
 )
+from langmem_agno.stores.mongo_search import search_plan
 from langmem_agno.twins import arun_plan, run_plan
 
 logger = logging.getLogger(__name__)
@@ -85,7 +87,8 @@ class MongoMemoryStore(MemoryStore):
         collection: Collection name; ``agno_memories`` by default (Agno's ``memory_collection``).
         max_memory_chars: The longest memory text accepted on add and update.
         secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
-        timeout_ms: Server selection, connect and socket timeout for clients the store opens.
+        timeout_ms: Server selection, connect and socket timeout for clients the store opens, and
+            the most a transaction (:meth:`apply_changes`) takes, retries included, on any client.
         create_indexes: Create the indexes the store relies on, once, on first use.
         use_transactions: Write a change set (:meth:`apply_changes`) in one multi-document
             transaction when the deployment supports them (a replica set or a sharded
@@ -119,7 +122,7 @@ class MongoMemoryStore(MemoryStore):
                 "MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client"
             )
         if client is not None and not isinstance(client, MongoClient):
-            raise TypeError(f"client must be a pymongo MongoClient, got {type(client).__name__}")
+            raise ClientTypeError(f"client must be a pymongo MongoClient, got {type(client).__name__}")
         for name, value in (("database", database), ("collection", collection)):
             if not isinstance(value, str) or not value or "$" in value or "\0" in value:
                 raise ConfigurationError(f"{name} name must be a non-empty string without '$', got {value!r}")
@@ -131,12 +134,15 @@ class MongoMemoryStore(MemoryStore):
         self._client: MongoClient[dict[str, Any]] | None = client
         self._async_client: Any = async_client
         self._owned_async = _LoopClients(self._open_async_client)
+        self._passed_loop = _FirstLoop()
         self._indexes_ready = not create_indexes
         self._index_lock = threading.Lock()
         self.use_transactions = use_transactions
         # Whether the sync / async client's deployment runs transactions; asked once each.
         # The store's own async clients (one per loop) share one URI, so one deployment and one answer.
         self._transactions: dict[str, bool] = {}
+        # Whether the collection has a text index over memory and topics; asked on the first search.
+        self._text_index: bool | None = None
         if self._client is None and uri is not None:
             self._client = MongoClient(uri, **self._client_options())
 
@@ -163,7 +169,7 @@ class MongoMemoryStore(MemoryStore):
 
     def _sync_collection(self) -> Any:
         if self._client is None:
-            raise TypeError(
+            raise ClientTypeError(
                 "this MongoMemoryStore has only an async client: use the a-prefixed methods, "
                 "or pass client=MongoClient(...) or a uri"
             )
@@ -173,17 +179,22 @@ class MongoMemoryStore(MemoryStore):
         client = self._async_client
         if client is None:
             if self.uri is None:
-                raise TypeError(
+                raise ClientTypeError(
                     "this MongoMemoryStore has only a sync client: use the sync methods, "
                     "or pass async_client=AsyncMongoClient(...) or a uri"
                 )
             try:
                 client = self._owned_async.current()
             except RuntimeError as exc:
-                raise RuntimeError(
+                raise NoEventLoopError(
                     "MongoMemoryStore opens one async client per event loop: "
                     "ask for its async collection from inside a coroutine"
                 ) from exc
+        else:
+            try:
+                self._passed_loop.check()
+            except RuntimeError as exc:
+                raise self._translate_loop(exc) from exc
         return client[self.database][self.collection]
 
     def _translate_loop(self, exc: RuntimeError) -> Exception:
@@ -209,64 +220,10 @@ class MongoMemoryStore(MemoryStore):
 
     # ------------------------------------------------------------ drivers
     def _exec(self, coll: Any, op: _Op, session: Any = None) -> Any:
-        if isinstance(op, _Find):
-            cursor = coll.find(
-                op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit, session=session
-            )
-            return list(cursor)
-        if isinstance(op, _Count):
-            return coll.count_documents(op.filter, session=session)
-        if isinstance(op, _BulkWrite):
-            return coll.bulk_write(op.requests, ordered=op.ordered, session=session)
-        if isinstance(op, _FindOneAndSet):
-            return coll.find_one_and_update(
-                op.filter,
-                {"$set": op.changes},
-                projection=PROJECTION,
-                return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
-                session=session,
-            )
-        if isinstance(op, _DeleteMany):
-            return coll.delete_many(op.filter, session=session).deleted_count
-        if isinstance(op, _Distinct):
-            return coll.distinct(op.key, op.filter, session=session)
-        if isinstance(op, _Aggregate):
-            return list(coll.aggregate(op.pipeline, session=session))
-        if isinstance(op, _Hello):
-            return coll.database.command("hello")
-        return coll.create_index(op.keys, name=op.name, unique=op.unique)
+        return execute(coll, op, session)
 
     async def _aexec(self, coll: Any, op: _Op, session: Any = None) -> Any:
-        if isinstance(op, _Find):
-            cursor = coll.find(
-                op.filter, op.projection, sort=op.sort or None, skip=op.skip, limit=op.limit, session=session
-            )
-            return await cursor.to_list(None)
-        if isinstance(op, _Aggregate):
-            # PyMongo's async aggregate is a coroutine; Motor's returns the cursor directly.
-            cursor = coll.aggregate(op.pipeline, session=session)
-            if inspect.isawaitable(cursor):
-                cursor = await cursor
-            return await cursor.to_list(None)
-        if isinstance(op, _Count):
-            return await coll.count_documents(op.filter, session=session)
-        if isinstance(op, _BulkWrite):
-            return await coll.bulk_write(op.requests, ordered=op.ordered, session=session)
-        if isinstance(op, _FindOneAndSet):
-            return await coll.find_one_and_update(
-                op.filter,
-                {"$set": op.changes},
-                projection=PROJECTION,
-                return_document=ReturnDocument.AFTER if op.return_after else ReturnDocument.BEFORE,
-                session=session,
-            )
-        if isinstance(op, _DeleteMany):
-            return (await coll.delete_many(op.filter, session=session)).deleted_count
-        if isinstance(op, _Distinct):
-            return await coll.distinct(op.key, op.filter, session=session)
-        if isinstance(op, _Hello):
-            return await coll.database.command("hello")
-        return await coll.create_index(op.keys, name=op.name, unique=op.unique)
+        return await aexecute(coll, op, session)
 
     def _drive(self, coll: Any, plan: _Plan[T], session: Any = None) -> T:
         return run_plan(plan, lambda op: self._exec(coll, op, session))
@@ -292,41 +249,48 @@ class MongoMemoryStore(MemoryStore):
         except RuntimeError as exc:
             raise self._translate_loop(exc) from exc
 
-    def _run_atomic(self, make_plan: Callable[[], _Plan[T]]) -> T:
-        """Run a plan in one transaction when the deployment has them, else as it is."""
+    def _run_atomic(self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False) -> T:
+        """Run a plan in one transaction when the deployment has them, else as it is.
+
+        ``make_plan(atomic)`` builds the plan; ``single``: it writes one document, atomic
+        without a transaction, so it runs without one (no commit round trip).
+        """
         coll = self._sync_collection()
         try:
             self._ensure_indexes(coll)
-            if "sync" not in self._transactions:
+            if "sync" not in self._transactions:  # asked once per store, even before a single write
                 self._transactions["sync"] = _runs_transactions(self._exec(coll, _Hello()))
-            if not (self.use_transactions and self._transactions["sync"]):
-                return self._drive(coll, make_plan())
-            with coll.database.client.start_session() as session:
+            if single or not (self.use_transactions and self._transactions["sync"]):
+                return self._drive(coll, make_plan(single))
+            # PyMongo's with_transaction retries a transient failure for 120 s (a server gone
+            # mid-transaction is one); under a client-side timeout it stops at the deadline.
+            with pymongo.timeout(self.timeout_ms / 1000), coll.database.client.start_session() as session:
                 # with_transaction reruns the callback on a transient error, so each run gets a fresh plan.
                 return session.with_transaction(  # type: ignore[no-any-return]
-                    lambda s: self._drive(coll, make_plan(), s)
+                    lambda s: self._drive(coll, make_plan(True), s)
                 )
         except PyMongoError as exc:
             raise self._translate(exc) from exc
 
-    async def _arun_atomic(self, make_plan: Callable[[], _Plan[T]]) -> T:
+    async def _arun_atomic(self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False) -> T:
         """Async twin of :meth:`_run_atomic`."""
         coll = self._async_collection()
         try:
             await self._aensure_indexes(coll)
             if "async" not in self._transactions:
                 self._transactions["async"] = _runs_transactions(await self._aexec(coll, _Hello()))
-            if not (self.use_transactions and self._transactions["async"]):
-                return await self._adrive(coll, make_plan())
-            session = coll.database.client.start_session()
-            if inspect.isawaitable(session):  # Motor's start_session is a coroutine, PyMongo's is not
-                session = await session
-            async with session:
+            if single or not (self.use_transactions and self._transactions["async"]):
+                return await self._adrive(coll, make_plan(single))
+            with pymongo.timeout(self.timeout_ms / 1000):
+                session = coll.database.client.start_session()
+                if inspect.isawaitable(session):  # Motor's start_session is a coroutine, PyMongo's is not
+                    session = await session
+                async with session:
 
-                async def attempt(s: Any) -> T:
-                    return await self._adrive(coll, make_plan(), s)
+                    async def attempt(s: Any) -> T:
+                        return await self._adrive(coll, make_plan(True), s)
 
-                return await session.with_transaction(attempt)  # type: ignore[no-any-return]
+                    return await session.with_transaction(attempt)  # type: ignore[no-any-return]
         except PyMongoError as exc:
             raise self._translate(exc) from exc
         except RuntimeError as exc:
@@ -405,10 +369,12 @@ class MongoMemoryStore(MemoryStore):
         return await self._arun(_insert_plan(records))
 
     def _apply(self, request: ChangeRequest) -> ChangeSet:
-        return self._run_atomic(lambda: _apply_plan(request))
+        return self._run_atomic(lambda atomic: _apply_plan(request, atomic=atomic), single=one_write(request))
 
     async def _aapply(self, request: ChangeRequest) -> ChangeSet:
-        return await self._arun_atomic(lambda: _apply_plan(request))
+        return await self._arun_atomic(
+            lambda atomic: _apply_plan(request, atomic=atomic), single=one_write(request)
+        )
 
     def _find(
         self,
@@ -461,10 +427,12 @@ class MongoMemoryStore(MemoryStore):
         return await self._arun(_stats_plan(user_id, limit, offset))
 
     def _search(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-        return self._run(_search_plan(flt, terms, limit))
+        hits, self._text_index = self._run(search_plan(flt, terms, limit, self._text_index))
+        return hits
 
     def _raw(self, user_id: str | None, ids: Sequence[str] | None) -> list[dict[str, Any]]:
         return self._run(_raw_plan(user_id, ids))
 
     async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
-        return await self._arun(_search_plan(flt, terms, limit))
+        hits, self._text_index = await self._arun(search_plan(flt, terms, limit, self._text_index))
+        return hits

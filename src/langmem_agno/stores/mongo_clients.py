@@ -109,4 +109,26 @@ class _LoopClients:
         self.close()
 
 
-# ---------------------------------------------------------------- the store
+class _FirstLoop:
+    """The event loop a client passed to a store was first used on: the one it is bound to.
+
+    PyMongo's async client refuses another loop before sending anything; Motor runs the
+    operation on a thread and fails only when the result reaches the wrong loop, after a
+    write has landed. Checking here refuses both before any I/O.
+    """
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        """Raise ``RuntimeError`` when called on another running loop than the first one."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop: nothing is sent from here, the caller only builds a collection
+        with self._lock:
+            if self._loop is None:
+                self._loop = loop
+            elif self._loop is not loop:
+                raise RuntimeError("the async client is bound to a different event loop")

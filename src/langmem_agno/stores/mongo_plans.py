@@ -8,21 +8,20 @@ Motor client), so the two twins of every operation share all their logic.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pymongo import ASCENDING, DESCENDING, DeleteOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, DeleteOne, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
+from pymongo.results import BulkWriteResult
 
 from langmem_agno.errors import InvalidMemoryError
 from langmem_agno.record import MEMORY_FIELDS, UserMemory, read_all, unreadable_reason
-from langmem_agno.stores.search import SEARCH_SCAN_LIMIT, rank_by_terms
 from langmem_agno.stores.types import (
     ChangeRequest,
     ChangeSet,
     MemoryFilter,
-    ScoredMemory,
     SortOrder,
     UserStats,
 )
@@ -48,8 +47,18 @@ class _Count:
 
 
 @dataclass(frozen=True)
+class _FindCounted:
+    """A page of ``filter``'s documents and their total, in one round trip (an aggregate)."""
+
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]]
+    skip: int
+    limit: int
+
+
+@dataclass(frozen=True)
 class _BulkWrite:
-    requests: Sequence[UpdateOne | DeleteOne]
+    requests: Sequence[InsertOne[dict[str, Any]] | UpdateOne | DeleteOne]
     ordered: bool = False
 
 
@@ -88,9 +97,15 @@ class _Hello:
     """The server's ``hello`` reply: what kind of deployment this is."""
 
 
+@dataclass(frozen=True)
+class _ListIndexes:
+    """The collection's index descriptions (``listIndexes``)."""
+
+
 _Op = (
     _Find
     | _Count
+    | _FindCounted
     | _BulkWrite
     | _FindOneAndSet
     | _DeleteMany
@@ -98,6 +113,7 @@ _Op = (
     | _Aggregate
     | _CreateIndex
     | _Hello
+    | _ListIndexes
 )
 _Plan = Generator[_Op, Any, T]
 
@@ -173,27 +189,67 @@ def _upserts(records: Sequence[UserMemory], user_id: str | None) -> list[UpdateO
 
 
 def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
+    """Insert the records in one round trip: the unique ``memory_id_1`` index claims each id.
+
+    No check before and no read after: what is inserted is exactly the records. Only when the
+    server refuses an id (the write result names it) is the holder read: this user's memory
+    (a retried add) is returned as stored; another user's refuses the batch, and the records this
+    batch did insert are deleted again, so a refused batch leaves nothing behind.
+    """
+    try:
+        yield _BulkWrite([InsertOne(r.to_document()) for r in records])
+    except BulkWriteError as exc:
+        return (yield from _settle_refused(records, exc))
+    return list(records)
+
+
+def _settle_refused(records: list[UserMemory], exc: BulkWriteError) -> _Plan[list[UserMemory]]:
     user_id = records[0].user_id
-    ids = [r.memory_id for r in records]
-    yield from _refuse_taken_ids(user_id, ids)
-    yield _BulkWrite(_upserts(records, user_id))
-    docs = yield _Find({"memory_id": {"$in": ids}, "user_id": user_id})
-    stored = {m.memory_id: m for m in _read(docs)}
-    return [stored_or_unreadable(stored, i) for i in ids]
+    errors = exc.details.get("writeErrors", [])
+    failed = {e.get("index") for e in errors}
+    # A duplicate key of any other unique index (someone else's) is no retry: the batch fails.
+    others = [e for e in errors if e.get("code") != 11000 or _key_fields(e) != ["memory_id"]]
+    held_ids = [records[i].memory_id for i in sorted(failed) if isinstance(i, int)]
+    held = [] if others else (yield _Find({"memory_id": {"$in": held_ids}}))
+    taken = next((d["memory_id"] for d in held if d.get("user_id") != user_id), None)
+    if others or taken is not None or len(held) != len(held_ids):
+        inserted = [r.memory_id for i, r in enumerate(records) if i not in failed]
+        if inserted:
+            yield _DeleteMany({"memory_id": {"$in": inserted}, "user_id": user_id})
+        if others:
+            raise exc
+        # A holder gone since the insert refused it is still an id this batch could not claim.
+        raise InvalidMemoryError(f"memory_id {taken or held_ids[0]!r} is already in use")
+    stored = {m.memory_id: m for m in _read(held)}
+    return [stored_or_unreadable(stored, r.memory_id) if i in failed else r for i, r in enumerate(records)]
 
 
-def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
+def _key_fields(write_error: dict[str, Any]) -> list[str]:
+    return list(write_error.get("keyPattern") or write_error.get("keyValue") or {"memory_id": 1})
+
+
+def one_write(request: ChangeRequest) -> bool:
+    """Whether the change set is a single memory's write, atomic on any deployment without a transaction."""
+    return len(request.adds) + len(request.updates) + len(request.deletes) == 1
+
+
+def _apply_plan(request: ChangeRequest, *, atomic: bool) -> _Plan[ChangeSet]:
     """Write a change set as one ordered bulk write of single-document operations.
 
-    Run inside a transaction it is atomic. Without one (a standalone server) a
-    failure can stop it part-way, and running it again converges: the adds are
-    insert-if-absent, the updates ``$set`` fixed values, and deleting a gone
-    memory is a no-op; single-document operations are what retryable writes retry.
+    ``atomic``: it runs in a transaction (or is one document's write), so a refused add rolls
+    back everything. Otherwise (a standalone server) an id another user holds is refused before
+    anything is written, a failure can stop the write part-way, and running it again converges:
+    the adds are insert-if-absent, the updates ``$set`` fixed values, and deleting a gone memory
+    is a no-op; single-document operations are what retryable writes retry.
+
+    The updated memories are the documents read before the write plus the changes (the write
+    ran on exactly those, in the transaction); only when the write result says another writer
+    got in between, or an add found its id already stored, is anything read back.
     """
     flt = request.flt
     scope = filter_document(flt)
     add_ids = [r.memory_id for r in request.adds]
-    if add_ids:
+    if add_ids and not atomic:
         yield from _refuse_taken_ids(flt.user_id, add_ids)
     update_ids = [i for i, _ in request.updates]
     targets = [*update_ids, *request.deletes]
@@ -201,26 +257,34 @@ def _apply_plan(request: ChangeRequest) -> _Plan[ChangeSet]:
     if targets:
         present = {d["memory_id"]: d for d in (yield _Find(filter_document(flt, targets)))}
     writes = _upserts(request.adds, flt.user_id)
+    after: dict[str, dict[str, Any]] = {}
     for memory_id, changes in request.updates:
         before = present.get(memory_id)
         if before is None:
             continue
         key = {**scope, "memory_id": memory_id}
+        after[memory_id] = {**before, **changes}
         pinned = _pinned_created_at(before) if before.get("created_at") is None else None
         if pinned is not None:
             # As in _update_plan: pin the created_at readers saw (Agno's upsert writes none).
             writes.append(UpdateOne({**key, "created_at": None}, {"$set": {"created_at": pinned}}))
+            after[memory_id]["created_at"] = pinned
         writes.append(UpdateOne(key, {"$set": changes}))
     deleted = [i for i in request.deletes if i in present]
     writes += [DeleteOne({**scope, "memory_id": i}) for i in deleted]
-    if writes:
-        yield _BulkWrite(writes, ordered=True)
-    wanted = [*add_ids, *(i for i in update_ids if i in present)]
-    docs = (yield _Find({"memory_id": {"$in": wanted}, "user_id": flt.user_id})) if wanted else []
-    stored = {m.memory_id: m for m in _read(docs)}
+    result: BulkWriteResult | None = (yield _BulkWrite(writes, ordered=True)) if writes else None
+    upserted = set(result.upserted_ids or {}) if result is not None else set()
+    reread = [i for k, i in enumerate(add_ids) if k not in upserted]
+    # Every update and pin matches once, and so does an add whose id was already stored.
+    expected = len(writes) - len(add_ids) - len(deleted) + len(reread)
+    if result is not None and result.matched_count != expected:
+        reread += list(after)  # another writer got in between (no transaction): read what is there
+        after = {}
+    docs = (yield _Find({"memory_id": {"$in": reread}, "user_id": flt.user_id})) if reread else []
+    stored = {m.memory_id: m for m in _read([*docs, *after.values()])}
+    stored.update((r.memory_id, r) for k, r in enumerate(request.adds) if k in upserted)
     return ChangeSet(
         added=[stored_or_unreadable(stored, i) for i in add_ids],
-        # Read back after the write: a memory another writer deleted meanwhile is missing, not updated.
         updated=[stored[i] for i in update_ids if i in present and i in stored],
         deleted=deleted,
         missing_updates=[i for i in update_ids if i not in present or i not in stored],
@@ -235,8 +299,17 @@ def _find_plan(
     direction = DESCENDING if sort == "desc" else ASCENDING
     # Timestamps are whole seconds, so ties are common; _id (an ObjectId, rising
     # with each insert) keeps same-second memories in the order they were written.
-    docs = yield _Find(query, [("updated_at", direction), ("_id", direction)], offset, limit or 0)
-    total = (yield _Count(query)) if count else 0
+    order = [("updated_at", direction), ("_id", direction)]
+    if count and limit is not None:
+        # A page and its total: one aggregate, the count served by the same index as the page.
+        docs, total = yield _FindCounted(query, order, offset, limit)
+        return _read(docs), int(total)
+    docs = yield _Find(query, order, offset, limit or 0)
+    total = 0
+    if count:
+        # Everything from the offset on: the total is what came back, no count, unless the
+        # offset is past the end (nothing came back).
+        total = offset + len(docs) if docs or not offset else (yield _Count(query))
     return _read(docs), int(total)
 
 
@@ -302,18 +375,6 @@ def _raw_plan(user_id: str | None, ids: Sequence[str] | None) -> _Plan[list[dict
         query["memory_id"] = {"$in": list(ids)}
     docs = yield _Find(query, [("_id", ASCENDING)])
     return [{name: d.get(name) for name in MEMORY_FIELDS} for d in docs]
-
-
-def _search_plan(flt: MemoryFilter, terms: Sequence[str], limit: int) -> _Plan[list[ScoredMemory]]:
-    # re.escape: search text is matched literally, never as a pattern (Agno
-    # passes it to $regex unescaped).
-    alternatives: list[dict[str, Any]] = []
-    for term in terms:
-        pattern = {"$regex": re.escape(term), "$options": "i"}
-        alternatives += [{"memory": pattern}, {"topics": pattern}]
-    query = {**filter_document(flt), "$or": alternatives}
-    docs = yield _Find(query, [("updated_at", DESCENDING), ("_id", DESCENDING)], 0, SEARCH_SCAN_LIMIT)
-    return rank_by_terms(_read(docs), terms, limit)
 
 
 def _runs_transactions(hello: dict[str, Any]) -> bool:

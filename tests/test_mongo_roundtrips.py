@@ -1,0 +1,283 @@
+"""MongoDB round trips, counted by PyMongo's CommandListener on the store's own client.
+
+Each store operation is a pinned list of server commands on the memory collection: an add is one
+insert, a listing one command, a search one bounded aggregate, an extraction turn at most four
+commands. Commands on companion collections (``<collection>_history`` and the like, written by the
+store's other parts) are listed apart, so the budgets here are the memory collection's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, HumanMessage
+from pymongo import AsyncMongoClient, MongoClient, monitoring
+
+from langmem_agno import MongoMemoryStore, UserMemory
+from langmem_agno.extraction import MemoryManager
+from langmem_agno.scripted import ScriptedChatModel
+from langmem_agno.stores.mongo_search import SEARCH_SLACK
+from langmem_agno.stores.search import query_terms, rank_by_terms
+from test_extraction import call, model_from
+
+COLLECTION = "agno_memories"
+# Commands that belong to no collection but to the memory write in flight.
+_SESSION_COMMANDS = {"commitTransaction", "abortTransaction"}
+
+
+@dataclass
+class Commands(monitoring.CommandListener):
+    """Every command the client sends, with its target; and the documents each reply carried."""
+
+    sent: list[tuple[str, Any, dict[str, Any]]] = field(default_factory=list)
+    returned: list[int] = field(default_factory=list)
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        name = event.command_name
+        self.sent.append((name, event.command.get(name), dict(event.command)))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        cursor = event.reply.get("cursor")
+        if isinstance(cursor, dict):
+            self.returned.append(len(cursor.get("firstBatch", [])))
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.sent.clear()
+        self.returned.clear()
+
+    def memory_commands(self) -> list[str]:
+        """The command names on the memory collection (and the transaction's commit), in order."""
+        return [n for n, target, _ in self.sent if target == COLLECTION or n in _SESSION_COMMANDS]
+
+    def companion_commands(self) -> list[str]:
+        return [f"{n}:{t}" for n, t, _ in self.sent if t != COLLECTION and n not in _SESSION_COMMANDS]
+
+
+@dataclass
+class Monitored:
+    store: MongoMemoryStore
+    commands: Commands
+    mode: str
+
+    async def __call__(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Run the store method ``name`` (or its async twin) with the commands counted from zero."""
+        self.commands.clear()
+        if self.mode == "sync":
+            return getattr(self.store, name)(*args, **kwargs)
+        return await getattr(self.store, "a" + name)(*args, **kwargs)
+
+
+@pytest.fixture(params=["sync", "async"])
+async def monitored(
+    request: pytest.FixtureRequest, mongo_uri: str, mongo_db_name: str
+) -> AsyncIterator[Monitored]:
+    commands = Commands()
+    if request.param == "sync":
+        client: Any = MongoClient(mongo_uri, event_listeners=[commands])
+        store = MongoMemoryStore(client=client, database=mongo_db_name)
+    else:
+        client = AsyncMongoClient(mongo_uri, event_listeners=[commands])
+        store = MongoMemoryStore(async_client=client, database=mongo_db_name)
+    watched = Monitored(store, commands, request.param)
+    await watched("add", "User warms up the indexes", user_id="warm-up")  # first use creates the indexes
+    yield watched
+    if request.param == "sync":
+        client.close()
+    else:
+        await client.close()
+
+
+async def test_add_and_add_many_are_one_insert_each(monitored: Monitored) -> None:
+    added = await monitored("add", "Sarah prefers email", user_id="u1", topics=["contact"])
+    assert monitored.commands.memory_commands() == ["insert"], monitored.commands.companion_commands()
+    many = await monitored("add_many", [f"User fact {i}" for i in range(50)], user_id="u1")
+    assert monitored.commands.memory_commands() == ["insert"]
+    # What they return is what a read finds.
+    assert await monitored("get", added.memory_id, user_id="u1") == added
+    page = await monitored("list_memories", user_id="u1")
+    assert {m.memory_id: m for m in page.items} == {m.memory_id: m for m in [added, *many]}
+
+
+async def test_a_retried_add_reads_only_the_ids_the_insert_refused(monitored: Monitored) -> None:
+    first = await monitored("add", UserMemory(memory_id="m-1", memory="User likes tea"), user_id="u1")
+    again = await monitored(
+        "add_many",
+        [
+            UserMemory(memory_id="m-1", memory="User likes tea"),
+            UserMemory(memory_id="m-2", memory="User likes jam"),
+        ],
+        user_id="u1",
+    )
+    assert monitored.commands.memory_commands() == ["insert", "find"]
+    assert again[0] == first and again[1].memory == "User likes jam"
+    assert [m.memory_id for m in (await monitored("list_memories", user_id="u1")).items] == ["m-2", "m-1"]
+
+
+async def test_a_refused_batch_is_taken_back(monitored: Monitored) -> None:
+    await monitored("add", UserMemory(memory_id="a-1", memory="Alice's fact"), user_id="alice")
+    with pytest.raises(ValueError, match="'a-1' is already in use"):
+        await monitored(
+            "add_many",
+            [UserMemory(memory_id="b-1", memory="Bob's fact"), UserMemory(memory_id="a-1", memory="Bob's")],
+            user_id="bob",
+        )
+    # The insert claimed b-1; finding a-1 another user's, the batch deletes what it inserted.
+    assert monitored.commands.memory_commands() == ["insert", "find", "delete"]
+    assert (await monitored("list_memories", user_id="bob")).total == 0
+    assert [m.memory for m in (await monitored("list_memories", user_id="alice")).items] == ["Alice's fact"]
+
+
+async def test_reads_count_only_in_the_listing_and_there_in_the_same_command(monitored: Monitored) -> None:
+    mine = await monitored("add_many", [f"User fact {i}" for i in range(12)], user_id="u1")
+    await monitored("get", mine[0].memory_id, user_id="u1")
+    assert monitored.commands.memory_commands() == ["find"]
+    everything = await monitored("list_memories", user_id="u1")
+    assert monitored.commands.memory_commands() == ["find"] and everything.total == 12
+    for kwargs, total, shown in (
+        ({"limit": 5}, 12, 5),
+        ({"limit": 5, "page": 3}, 12, 2),
+        ({"limit": 50}, 12, 12),
+    ):
+        page = await monitored("list_memories", user_id="u1", **kwargs)
+        assert monitored.commands.memory_commands() == ["aggregate"], kwargs
+        assert (page.total, len(page.items)) == (total, shown), kwargs
+    past_the_end = await monitored("list_memories", user_id="u1", offset=40)
+    assert (past_the_end.total, past_the_end.items) == (12, [])
+    assert (await monitored("list_memories", user_id="nobody", limit=5)).total == 0
+
+
+async def test_search_is_one_bounded_aggregate_ranked_as_everywhere(monitored: Monitored) -> None:
+    texts = [f"User drank tea number {i}" for i in range(200)]
+    texts += [f"User drank green tea on day {i}" for i in range(30)]
+    texts += ["User likes coffee", "User owns a teapot", "Tea is a user's habit"]
+    await monitored("add_many", texts, user_id="u1")
+    await monitored("add", "Another user drinks green tea", user_id="u2")
+    await monitored("search", "warm", user_id="u1")  # the first search asks once about a text index
+    everything = (await monitored("list_memories", user_id="u1")).items
+    for query, limit in (("green tea", 5), ("tea", 20), ("tea green coffee", 40), ("teapot", 3)):
+        hits = await monitored("search", query, user_id="u1", limit=limit)
+        assert monitored.commands.memory_commands() == ["aggregate"], query
+        (pipeline,) = [c["pipeline"] for n, _, c in monitored.commands.sent if n == "aggregate"]
+        assert {"$limit": limit + SEARCH_SLACK} in pipeline
+        assert max(monitored.commands.returned) <= limit + SEARCH_SLACK
+        # The same hits, in the same order, as the shared ranking over every memory of the user.
+        expected = rank_by_terms(everything, query_terms(query), limit)
+        assert [(h.memory.memory_id, h.score) for h in hits] == [
+            (h.memory.memory_id, h.score) for h in expected
+        ], query
+        assert all(h.memory.user_id == "u1" for h in hits)
+
+
+async def test_search_matches_word_starts_only_and_odd_rows_do_not_break_it(
+    monitored: Monitored, mongo_client: MongoClient[dict[str, Any]], mongo_db_name: str
+) -> None:
+    good = await monitored("add", "User enjoys running", user_id="u1", topics=["sport_club"])
+    raw = mongo_client[mongo_db_name][COLLECTION]
+    raw.insert_many(
+        [
+            {"memory_id": "n", "memory": 42, "user_id": "u1", "topics": "running", "updated_at": 2},
+            {
+                "memory_id": "o",
+                "memory": {"running": 1},
+                "user_id": "u1",
+                "topics": [7, None],
+                "updated_at": 3,
+            },
+        ]
+    )
+    for query in ("runn", "RUNNING", "sport_cl", "enjoy"):
+        assert [h.memory.memory_id for h in await monitored("search", query, user_id="u1")] == [
+            good.memory_id
+        ], query
+    assert await monitored("search", "unning", user_id="u1") == []
+
+
+@pytest.mark.real_mongo
+async def test_a_text_index_serves_the_search(
+    monitored: Monitored, mongo_client: MongoClient[dict[str, Any]], mongo_db_name: str
+) -> None:
+    mongo_client[mongo_db_name][COLLECTION].create_index([("memory", "text"), ("topics", "text")])
+    tea = await monitored("add", "User drinks green tea", user_id="u1", topics=["drink"])
+    await monitored("add", "User owns a bicycle", user_id="u1")
+    assert [h.memory.memory_id for h in await monitored("search", "tea drink", user_id="u1")] == [
+        tea.memory_id
+    ]
+    assert monitored.commands.memory_commands() == ["listIndexes", "aggregate"]
+    (pipeline,) = [c["pipeline"] for n, _, c in monitored.commands.sent if n == "aggregate"]
+    assert "$text" in pipeline[0]["$match"]
+    await monitored("search", "tea", user_id="u1")
+    assert monitored.commands.memory_commands() == ["aggregate"]  # asked once, kept
+
+
+# ------------------------------------------------------------ one extraction turn
+async def _extract(monitored: Monitored, manager: MemoryManager, text: str) -> Any:
+    monitored.commands.clear()
+    messages = [HumanMessage(text, id=uuid.uuid4().hex)]
+    if monitored.mode == "sync":
+        return manager.extract(messages, user_id="u1")
+    return await manager.aextract(messages, user_id="u1")
+
+
+async def test_an_extraction_turn_is_at_most_four_commands(monitored: Monitored) -> None:
+    await monitored(
+        "add_many", [f"User remembers fact {i} about the garden" for i in range(1_000)], user_id="u1"
+    )
+    await monitored("search", "warm", user_id="u1")
+    model = ScriptedChatModel(
+        responder=lambda _: AIMessage("", tool_calls=[call("add_memory", memory="User owns a red kayak")])
+    )
+    result = await _extract(monitored, MemoryManager(model, monitored.store), "I bought a red kayak")
+    assert result.ok and [m.memory for m in result.added] == ["User owns a red kayak"]
+    # The related memories, the newest ones (their total in the same command), the duplicate
+    # lookup of the add, and the add: one document, atomic without a transaction.
+    assert monitored.commands.memory_commands() == ["aggregate", "aggregate", "aggregate", "update"], (
+        monitored.commands.companion_commands()
+    )
+
+
+async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored) -> None:
+    tea = await monitored("add", "User likes tea", user_id="u1")
+    phone = await monitored("add", "User phone is 555-0100", user_id="u1")
+    await monitored("search", "warm", user_id="u1")
+    model = model_from(
+        lambda aliases: [
+            call("add_memory", memory="User prefers email"),
+            call("update_memory", id=aliases["User likes tea"], memory="User likes green tea"),
+            call("delete_memory", id=aliases["User phone is 555-0100"]),
+        ]
+    )
+    result = await _extract(
+        monitored, MemoryManager(model, monitored.store), "green tea; drop my phone; email"
+    )
+    assert result.ok and [m.memory_id for m in result.deleted] == [phone.memory_id]
+    assert [(m.memory_id, m.memory) for m in result.updated] == [(tea.memory_id, "User likes green tea")]
+    sent = monitored.commands.sent
+    in_transaction = [n for n, _, c in sent if c.get("autocommit") is False]
+    outside = [n for n, t, c in sent if t == COLLECTION and c.get("autocommit") is not False]
+    # Reads: related, newest, the add's duplicate lookup.
+    assert outside[:3] == ["aggregate", "aggregate", "aggregate"]
+    if mongo_runs_transactions(monitored):
+        # The memories to change; the add and the update (one command); the delete; the commit.
+        assert in_transaction == ["find", "update", "delete", "commitTransaction"]
+        writes: list[str] = []
+    else:
+        # A standalone server: no transaction; another user's id is refused before writing.
+        assert in_transaction == []
+        writes = ["find", "find", "update", "delete"]
+    # Before the write, the history kept beside the memories may read what is changed (one find
+    # by those ids): that read is the history's, not the write's.
+    assert outside[3:] in (writes, ["find", *writes]), monitored.commands.companion_commands()
+    stored = {m.memory_id: m.memory for m in (await monitored("list_memories", user_id="u1")).items}
+    assert stored == {tea.memory_id: "User likes green tea", result.added[0].memory_id: "User prefers email"}
+
+
+def mongo_runs_transactions(monitored: Monitored) -> bool:
+    """Whether the server under test is a replica set (SecantusDB is one; a standalone mongod is not)."""
+    return any(monitored.store._transactions.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from collections.abc import Callable
 
@@ -33,20 +34,6 @@ def parse_age(text: str) -> float:
     return seconds
 
 
-def _entry_dict(entry: HistoryEntry) -> dict[str, object]:
-    return {
-        "memory_id": entry.memory_id,
-        "user_id": entry.user_id,
-        "event": entry.event,
-        "path": entry.path,
-        "at": entry.at,
-        "old_memory": entry.old_memory,
-        "new_memory": entry.new_memory,
-        "old_topics": None if entry.old_topics is None else list(entry.old_topics),
-        "new_topics": None if entry.new_topics is None else list(entry.new_topics),
-    }
-
-
 def _change(entry: HistoryEntry) -> str:
     if entry.event == "add":
         return entry.new_memory or ""
@@ -61,7 +48,7 @@ def cmd_history(store: MemoryStore, args: argparse.Namespace, out: Output) -> in
     """Show every recorded change of one memory, oldest first."""
     entries = store.history(args.memory_id, user_id=args.user)
     if out.as_json:
-        out.json([_entry_dict(e) for e in entries])
+        out.json([dataclasses.asdict(e) for e in entries])
         return 0
     if not entries:
         out.note(f"no recorded changes of memory {args.memory_id!r} of user {args.user!r}")

@@ -51,7 +51,6 @@ from langmem_agno.stores.validation import (
     check_lookup_id,
     check_sort,
     id_list,
-    new_record,
     page_args,
     prepare_changes,
     prepare_many,
@@ -318,26 +317,6 @@ class MemoryStore(TextChecks, Extensions, RowInspection, ScopeQueries):
         whole user also deletes its history, times to live, extraction cursors and failed spans.
         """
         return run_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), None))
-
-    def _new(
-        self,
-        memory: str | UserMemory,
-        user_id: str,
-        agent_id: str | None,
-        team_id: str | None,
-        topics: Sequence[str] | None,
-        input: str | None,
-    ) -> UserMemory:
-        return new_record(
-            self.check_text,
-            memory,
-            user_id=user_id,
-            agent_id=agent_id,
-            team_id=team_id,
-            topics=topics,
-            input=input,
-            check_field=self.check_field,
-        )
 
     def _get_call(
         self, memory_id: str, user_id: str, agent_id: str | None, team_id: str | None

@@ -21,10 +21,11 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from langmem_agno.errors import ConfigurationError
 from langmem_agno.stores.types import HistoryEntry
@@ -34,6 +35,7 @@ __all__ = [
     "LifecycleRows",
     "MemoryLifecycleRows",
     "change_path",
+    "entry_from_row",
     "next_seq",
     "recording",
     "select_entries",
@@ -86,6 +88,21 @@ class HistoryRow:
     key: str
     seq: int
     entry: HistoryEntry
+
+
+def entry_from_row(row: Mapping[str, Any], topics: Callable[[Any], tuple[str, ...] | None]) -> HistoryEntry:
+    """A stored history row (columns or fields by name) as an entry; ``topics`` decodes a topics value."""
+    return HistoryEntry(
+        memory_id=row["memory_id"],
+        user_id=row["user_id"],
+        event=row["event"],
+        path=row["path"],
+        at=int(row["at"]),
+        old_memory=row["old_memory"],
+        new_memory=row["new_memory"],
+        old_topics=topics(row["old_topics"]),
+        new_topics=topics(row["new_topics"]),
+    )
 
 
 def select_entries(

@@ -19,7 +19,7 @@ from pymongo import ASCENDING, DESCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from langmem_agno.errors import StoreUnavailableError
-from langmem_agno.stores.history import HistoryRow, LifecycleRows
+from langmem_agno.stores.history import HistoryRow, LifecycleRows, entry_from_row
 from langmem_agno.stores.mongo import MongoMemoryStore
 from langmem_agno.stores.types import HistoryEntry
 
@@ -59,20 +59,7 @@ def _doc(row: HistoryRow) -> dict[str, Any]:
 
 
 def _entry(doc: dict[str, Any]) -> HistoryEntry:
-    def topics(value: Any) -> tuple[str, ...] | None:
-        return None if value is None else tuple(value)
-
-    return HistoryEntry(
-        memory_id=doc["memory_id"],
-        user_id=doc["user_id"],
-        event=doc["event"],
-        path=doc["path"],
-        at=int(doc["at"]),
-        old_memory=doc.get("old_memory"),
-        new_memory=doc.get("new_memory"),
-        old_topics=topics(doc.get("old_topics")),
-        new_topics=topics(doc.get("new_topics")),
-    )
+    return entry_from_row(doc, lambda value: None if value is None else tuple(value))
 
 
 def _only_duplicates(exc: BulkWriteError) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from langmem_agno.stores.history import HistoryRow, LifecycleRows
+from langmem_agno.stores.history import HistoryRow, LifecycleRows, entry_from_row
 from langmem_agno.stores.postgres import PostgresMemoryStore
 from langmem_agno.stores.postgres_sql import Plan, Statement
 from langmem_agno.stores.types import HistoryEntry
@@ -25,21 +25,8 @@ _COLS = ("key", "seq", "user_id", "memory_id", "event", "path", "at")
 _TEXTS = ("old_memory", "new_memory", "old_topics", "new_topics")
 
 
-def _entry(row: dict[str, Any]) -> HistoryEntry:
-    def topics(value: Any) -> tuple[str, ...] | None:
-        return None if value is None else tuple(value)
-
-    return HistoryEntry(
-        memory_id=row["memory_id"],
-        user_id=row["user_id"],
-        event=row["event"],
-        path=row["path"],
-        at=int(row["at"]),
-        old_memory=row["old_memory"],
-        new_memory=row["new_memory"],
-        old_topics=topics(row["old_topics"]),
-        new_topics=topics(row["new_topics"]),
-    )
+def _topics(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
 
 
 def _values(row: HistoryRow) -> list[Any]:
@@ -132,7 +119,7 @@ class PostgresLifecycleRows(LifecycleRows):
             ).format(self.history),
             (user_id, memory_id, -1 if since is None else since, newest),
         )
-        return [_entry(r) for r in reversed(rows)]
+        return [entry_from_row(r, _topics) for r in reversed(rows)]
 
     def _purge_plan(self, before: int | None, keep: int | None) -> Plan[int]:
         yield from self._ddl()

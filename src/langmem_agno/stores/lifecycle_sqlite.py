@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from langmem_agno.stores.history import HistoryRow, LifecycleRows
+from langmem_agno.stores.history import HistoryRow, LifecycleRows, entry_from_row
 from langmem_agno.stores.sqlite import SQLiteMemoryStore
 from langmem_agno.stores.types import HistoryEntry
 
@@ -103,20 +103,7 @@ class SQLiteLifecycleRows(LifecycleRows):
         )
         with self.store.companion_cursor() as cur:
             rows = cur.execute(sql, params).fetchall()
-        return [
-            HistoryEntry(
-                memory_id=r["memory_id"],
-                user_id=r["user_id"],
-                event=r["event"],
-                path=r["path"],
-                at=int(r["at"]),
-                old_memory=r["old_memory"],
-                new_memory=r["new_memory"],
-                old_topics=_topics(r["old_topics"]),
-                new_topics=_topics(r["new_topics"]),
-            )
-            for r in reversed(rows)
-        ]
+        return [entry_from_row(r, _topics) for r in reversed(rows)]
 
     def purge_history(self, before: int | None, keep: int | None) -> int:
         """See :meth:`LifecycleRows.purge_history`."""

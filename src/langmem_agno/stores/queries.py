@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from langmem_agno.checks import check_id
 from langmem_agno.record import check_unicode
-from langmem_agno.stores.lifecycle import Lifecycle
+from langmem_agno.stores.lifecycle import Lifecycle, Plan
 from langmem_agno.stores.search import query_terms
 from langmem_agno.stores.types import ScoredMemory, UserStats
 from langmem_agno.stores.validation import check_limit, page_args, scope_filter
@@ -66,14 +66,7 @@ class ScopeQueries(Lifecycle):
         Returns:
             Up to ``limit`` hits.
         """
-        terms = query_terms(query)
-        limit = check_limit("limit", limit, minimum=1) or 10
-        if not terms:
-            return []
-        found = twin(self._search, self._asearch)(
-            scope_filter(user_id, agent_id, team_id, topics), terms, limit
-        )
-        return run_calls(self._after_sweep(found))
+        return run_calls(self._search_plan(query, user_id, limit, agent_id, team_id, topics))
 
     def _stats_call(
         self, user_id: str | None, limit: int | None, offset: int
@@ -108,11 +101,23 @@ class ScopeQueries(Lifecycle):
         topics: Sequence[str] | None = None,
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`search`."""
+        return await arun_calls(self._search_plan(query, user_id, limit, agent_id, team_id, topics))
+
+    def _search_plan(
+        self,
+        query: str,
+        user_id: str,
+        limit: int,
+        agent_id: str | None,
+        team_id: str | None,
+        topics: Sequence[str] | None,
+    ) -> Plan[list[ScoredMemory]]:
         terms = query_terms(query)
         limit = check_limit("limit", limit, minimum=1) or 10
         if not terms:
             return []
-        found = twin(self._search, self._asearch)(
-            scope_filter(user_id, agent_id, team_id, topics), terms, limit
+        flt = scope_filter(user_id, agent_id, team_id, topics)
+        found: list[ScoredMemory] = yield from self._after_sweep(
+            twin(self._search, self._asearch)(flt, terms, limit)
         )
-        return await arun_calls(self._after_sweep(found))
+        return found

@@ -7,6 +7,7 @@ any I/O, and the tools, extraction and import run them too, so all refuse what t
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from langmem_agno.record import UserMemory, check_memory_text
 from langmem_agno.secrets_filter import SecretFilter
@@ -68,14 +69,25 @@ class TextChecks:
         Raises:
             InvalidMemoryError: Naming what is not valid.
         """
+        return self._new(memory, user_id, None, None, None, None)
+
+    def _new(
+        self,
+        memory: str | UserMemory,
+        user_id: str,
+        agent_id: str | None,
+        team_id: str | None,
+        topics: Sequence[str] | None,
+        input: str | None,
+    ) -> UserMemory:
         return new_record(
             self.check_text,
             memory,
             user_id=user_id,
-            agent_id=None,
-            team_id=None,
-            topics=None,
-            input=None,
+            agent_id=agent_id,
+            team_id=team_id,
+            topics=topics,
+            input=input,
             check_field=self.check_field,
         )
 

@@ -14,6 +14,7 @@ from pymongo import MongoClient
 
 from langmem_agno import (
     ExtractionError,
+    LangmemAgnoError,
     MemoryManager,
     MongoMemoryStore,
     ScriptedChatModel,
@@ -21,6 +22,7 @@ from langmem_agno import (
     UserMemory,
 )
 from langmem_agno.record import MEMORY_FIELDS
+from postgres_toggle import POSTGRES
 from test_agno_interop import COLLECTION, agno_sqlite
 from test_optimize import call, merging_brain, shown
 
@@ -124,6 +126,46 @@ def test_sqlite_a_failing_write_leaves_every_memory_as_it_was(tmp_path: Path) ->
         manager.optimize(user_id="u1")
     assert store.list_memories(user_id="u1").items == before
     store.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+async def test_postgres_a_failing_write_leaves_every_memory_as_it_was(
+    store_factory: Any, request: pytest.FixtureRequest, mode: str
+) -> None:
+    if "postgres" not in POSTGRES:
+        pytest.skip("PostgreSQL is off (LANGMEM_AGNO_POSTGRES=0)")
+    import psycopg
+    from psycopg import sql
+
+    store = store_factory("postgres", mode)
+    for text, t in (
+        ("User likes green tea", 10),
+        ("User enjoys drinking green tea", 20),
+        ("User has a cat", 30),
+    ):
+        store.add(UserMemory(memory=text, created_at=t, updated_at=t), user_id="u1")
+    before = store.list_memories(user_id="u1").items
+    schema = sql.Identifier(store.schema)
+    # The database refuses the deletes, after the update of the same change set has run.
+    with psycopg.connect(request.getfixturevalue("postgres_uri")) as conn:
+        conn.execute(
+            sql.SQL(
+                "CREATE FUNCTION {}.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS "
+                "$$ BEGIN RAISE EXCEPTION 'deletes refused'; END $$"
+            ).format(schema)
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE TRIGGER no_delete BEFORE DELETE ON {}.{} FOR EACH ROW EXECUTE FUNCTION {}.{}()"
+            ).format(schema, sql.Identifier(store.table), schema, sql.Identifier("refuse_delete"))
+        )
+    manager = MemoryManager(ScriptedChatModel(responder=merging_brain), store)
+    with pytest.raises(LangmemAgnoError, match="deletes refused"):
+        if mode == "sync":
+            manager.optimize(user_id="u1")
+        else:
+            await manager.aoptimize(user_id="u1")
+    assert store.list_memories(user_id="u1").items == before
 
 
 def test_sqlite_an_id_of_another_user_changes_nothing_of_theirs(tmp_path: Path) -> None:

@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +26,6 @@ from langmem_agno.record import (
     UserMemory,
     decode_row,
     read_all,
-    unreadable_reason,
 )
 from langmem_agno.secrets_filter import SecretFilter
 from langmem_agno.stores.base import (
@@ -41,194 +38,24 @@ from langmem_agno.stores.base import (
     UserStats,
     rank_by_terms,
 )
+from langmem_agno.stores.sqlite_sql import (
+    _TABLE_NAME,
+    TERM_HITS_LIMIT,
+    enable_wal,
+    filter_sql,
+    owner_token,
+    schema_ddl,
+    search_text,
+    sync_words,
+    unreadable,
+)
 from langmem_agno.stores.validation import stored_or_unreadable
+
+# Re-exported: recall's SQLite index and the tests import these from here.
+__all__ = ["TERM_HITS_LIMIT", "SQLiteMemoryStore", "filter_sql"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-
-
-def _ddl(table: str) -> list[str]:
-    # Same columns, types and index names as Agno's SqliteDb, so that either
-    # side can create the table first and the other finds what it expects.
-    return [
-        f"""CREATE TABLE IF NOT EXISTS {table} (
-            memory_id VARCHAR NOT NULL,
-            memory JSON NOT NULL,
-            input VARCHAR,
-            agent_id VARCHAR,
-            team_id VARCHAR,
-            user_id VARCHAR,
-            topics JSON,
-            feedback VARCHAR,
-            created_at BIGINT NOT NULL,
-            updated_at BIGINT,
-            PRIMARY KEY (memory_id)
-        )""",
-        f"CREATE INDEX IF NOT EXISTS idx_{table}_user_id ON {table} (user_id)",
-        f"CREATE INDEX IF NOT EXISTS idx_{table}_created_at ON {table} (created_at)",
-        f"CREATE INDEX IF NOT EXISTS idx_{table}_updated_at ON {table} (updated_at)",
-        # Ours: "this user's memories, newest first" without a sort step.
-        f"CREATE INDEX IF NOT EXISTS lma_{table}_user_updated ON {table} (user_id, updated_at)",
-    ]
-
-
-def _json_text_sql(column: str) -> str:
-    """SQL for a JSON text column's plain value (Agno stores ``"text"``, quotes and escapes included).
-
-    Only built-in functions: the word index's triggers run in every writer's connection
-    (Agno's too), where no function of ours is defined. Nested CASE, because SQLite only
-    promises lazy evaluation there, and ``json_type`` raises on text that is not JSON.
-    """
-    return (
-        f"CASE WHEN json_valid({column}) THEN CASE json_type({column}) "
-        f"WHEN 'text' THEN json_extract({column}, '$') ELSE {column} END ELSE {column} END"
-    )
-
-
-def _json_tags_sql(column: str) -> str:
-    return (
-        f"CASE WHEN json_valid({column}) AND json_type({column}) = 'array' "
-        f"THEN (SELECT group_concat(value, ' ') FROM json_each({column})) ELSE {column} END"
-    )
-
-
-#: Words as the shared word search splits them (``\w+``, underscores included), not stemmed:
-#: search matches words by prefix, which a stemmed index would miss ("runni" in "running").
-_WORDS_TOKENIZE = "unicode61 remove_diacritics 0 tokenchars '_'"
-
-
-def _words_ddl(table: str) -> list[str]:
-    """The store's word index ``<table>_words``: FTS5 over each row's text and topics, kept by triggers.
-
-    The triggers fire for every writer of the file, so a row Agno writes is searchable at once.
-    Its rowid is the memory row's; reads match ``memory_id`` too, and :meth:`SQLiteMemoryStore.__init__`
-    rebuilds it when it disagrees with the table (a ``VACUUM`` renumbered rowids, rows written
-    before the index existed).
-    """
-    words = f"{table}_words"
-    row = (
-        f"new.rowid, new.memory_id, {_owner_sql('new.user_id')}, "
-        f"{_json_text_sql('new.memory')}, {_json_tags_sql('new.topics')}"
-    )
-    cols = "rowid, mid, owner, body, tags"
-    return [
-        # owner: the user as one token (its UTF-8 bytes in hex), so the index itself keeps a
-        # search inside one user's memories, and "the newest N" of a search means this user's.
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS {words} USING fts5("
-        f'mid UNINDEXED, owner, body, tags, tokenize="{_WORDS_TOKENIZE}")',
-        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_ai AFTER INSERT ON {table} BEGIN "
-        f"INSERT OR REPLACE INTO {words}({cols}) VALUES ({row}); END",
-        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_au AFTER UPDATE ON {table} BEGIN "
-        f"DELETE FROM {words} WHERE rowid = old.rowid; "
-        f"INSERT OR REPLACE INTO {words}({cols}) VALUES ({row}); END",
-        f"CREATE TRIGGER IF NOT EXISTS lma_{table}_words_ad AFTER DELETE ON {table} BEGIN "
-        f"DELETE FROM {words} WHERE rowid = old.rowid; END",
-    ]
-
-
-def _owner_sql(column: str) -> str:
-    # hex() of text is its UTF-8 bytes: one token of [0-9A-F] for any user id, "x" alone for none.
-    return f"'x' || hex(CAST({column} AS TEXT))"
-
-
-def _owner_token(user_id: str) -> str:
-    return "x" + user_id.encode("utf-8").hex().upper()
-
-
-#: How many of the user's memories holding one search term take part in the ranking, newest first.
-#: A word found in more of them counts in only its newest this many, so a search costs the same
-#: at 100,000 memories as at 1,000; rarer words (most of a query's) are matched everywhere.
-TERM_HITS_LIMIT = 100
-
-
-def _sync_words(cur: sqlite3.Cursor, table: str) -> None:
-    """Rebuild the word index if it does not hold exactly the table's rows."""
-    words = f"{table}_words"
-    rows, indexed, matched = cur.execute(
-        f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT COUNT(*) FROM {words}), "
-        f"(SELECT COUNT(*) FROM {table} JOIN {words} "
-        f"ON {words}.rowid = {table}.rowid AND {words}.mid = {table}.memory_id)"
-    ).fetchone()
-    if rows == indexed == matched:
-        return
-    logger.info("rebuilding %s: %d rows, %d indexed, %d matching", words, rows, indexed, matched)
-    cur.execute(f"DELETE FROM {words}")
-    cur.execute(
-        f"INSERT INTO {words}(rowid, mid, owner, body, tags) SELECT rowid, memory_id, "
-        f"{_owner_sql('user_id')}, {_json_text_sql('memory')}, {_json_tags_sql('topics')} FROM {table}"
-    )
-
-
-def _search_text(value: object) -> str | None:
-    r"""SQL function ``lma_text``: a JSON column's text, lowercased the way Python does.
-
-    Agno's SQLAlchemy ``JSON`` columns escape non-ASCII (``"Caf\u00e9"``) and
-    SQLite's ``lower()`` folds ASCII only, so a plain ``lower(memory) LIKE`` misses
-    "café" or "École". Decoding first makes every row searchable the same way.
-    """
-    if not isinstance(value, str):
-        return None
-    try:
-        decoded = json.loads(value)
-    except ValueError:
-        decoded = value
-    text = decoded if isinstance(decoded, str) else json.dumps(decoded, ensure_ascii=False)
-    return text.lower()
-
-
-def _unreadable(*values: object) -> int:
-    """SQL function ``lma_unreadable``: 1 for a row (its ten columns) that reading would skip, else 0."""
-    row = dict(zip(MEMORY_FIELDS, values, strict=True))
-    return int(unreadable_reason(row, UserMemory.from_row) is not None)
-
-
-def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
-    """Switch the file to WAL, waiting for other connections that hold it.
-
-    Run outside any transaction: inside one, SQLite silently keeps the old mode.
-    The switch needs the file to itself, and SQLite answers "database is locked"
-    at once, without its busy handler, when several connections open a new file
-    together; so it is retried here until ``timeout``.
-    """
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() + delay > deadline:
-                raise
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
-
-
-def filter_sql(flt: MemoryFilter, ids: Sequence[str] | None = None, *, table: str) -> tuple[str, list[Any]]:
-    """The ``WHERE`` clause (columns qualified by ``table``) and its parameters for a filter.
-
-    Args:
-        flt: Whose memories: the user, and optionally the agent, team and topics.
-        ids: Only these memory ids, when given.
-        table: The memory table, a checked identifier.
-
-    Returns:
-        The clause, without ``WHERE``, and the values to bind, in order.
-    """
-    clauses = [f"{table}.user_id = ?"]
-    params: list[Any] = [flt.user_id]
-    for column, value in (("agent_id", flt.agent_id), ("team_id", flt.team_id)):
-        if value is not None:
-            clauses.append(f"{table}.{column} = ?")
-            params.append(value)
-    if flt.topics is not None:
-        marks = ",".join("?" * len(flt.topics))
-        clauses.append(f"EXISTS (SELECT 1 FROM json_each({table}.topics) WHERE json_each.value IN ({marks}))")
-        params.extend(flt.topics)
-    if ids is not None:
-        clauses.append(f"{table}.memory_id IN ({','.join('?' * len(ids))})")
-        params.extend(ids)
-    return " AND ".join(clauses), params
 
 
 class SQLiteMemoryStore(MemoryStore):
@@ -271,12 +98,12 @@ class SQLiteMemoryStore(MemoryStore):
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
-        self._conn.create_function("lma_text", 1, _search_text, deterministic=True)
-        self._conn.create_function("lma_unreadable", len(MEMORY_FIELDS), _unreadable, deterministic=True)
+        self._conn.create_function("lma_text", 1, search_text, deterministic=True)
+        self._conn.create_function("lma_unreadable", len(MEMORY_FIELDS), unreadable, deterministic=True)
         try:
             self._conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
             if self.path != ":memory:":
-                _enable_wal(self._conn, timeout)
+                enable_wal(self._conn, timeout)
                 # Safe under WAL (a crash loses at most the last commits, never
                 # consistency) and it makes a commit ~10x cheaper than FULL's fsync.
                 self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -284,9 +111,9 @@ class SQLiteMemoryStore(MemoryStore):
             self._conn.close()
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         with self._tx() as cur:
-            for stmt in [*_ddl(table), *_words_ddl(table)]:
+            for stmt in schema_ddl(table):
                 cur.execute(stmt)
-            _sync_words(cur, table)
+            sync_words(cur, table)
         self._closed = False
 
     def __repr__(self) -> str:
@@ -368,10 +195,14 @@ class SQLiteMemoryStore(MemoryStore):
         return read_all(rows, UserMemory.from_row)
 
     # ------------------------------------------------------------ primitives
-    def _insert_absent(self, cur: sqlite3.Cursor, records: Sequence[UserMemory]) -> None:
-        """Insert the records this user does not have yet; refuse all if an id is another user's."""
+    def _insert_absent(self, cur: sqlite3.Cursor, records: Sequence[UserMemory]) -> set[str]:
+        """Insert the records this user does not have yet; refuse all if an id is another user's.
+
+        Returns:
+            The ids this user already had (nothing was written for them).
+        """
         if not records:
-            return
+            return set()
         cols = ", ".join(MEMORY_FIELDS)
         marks = ", ".join("?" * len(MEMORY_FIELDS))
         ids = [r.memory_id for r in records]
@@ -384,10 +215,13 @@ class SQLiteMemoryStore(MemoryStore):
         for rec in records:
             if rec.memory_id in owners and owners[rec.memory_id] != rec.user_id:
                 raise InvalidMemoryError(f"memory_id {rec.memory_id!r} is already in use")
+        # Each record encoded once (to_row JSON-encodes the text and topics), all rows in one executemany.
+        rows = [r.to_row() for r in records if r.memory_id not in owners]
         cur.executemany(
             f"INSERT INTO {self.table} ({cols}) VALUES ({marks})",
-            [tuple(r.to_row()[c] for c in MEMORY_FIELDS) for r in records if r.memory_id not in owners],
+            [tuple(row[c] for c in MEMORY_FIELDS) for row in rows],
         )
+        return set(owners)
 
     def _set_fields(self, cur: sqlite3.Cursor, memory_id: str, user_id: str, changes: dict[str, Any]) -> bool:
         """Set ``changes`` on the memory if this user owns it; return whether it did."""
@@ -409,17 +243,17 @@ class SQLiteMemoryStore(MemoryStore):
         return {m.memory_id: m for m in self._select(cur, *self._where(MemoryFilter(user_id), ids))}
 
     def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
-        ids = [r.memory_id for r in records]
         with self._tx() as cur:
-            self._insert_absent(cur, records)
-            stored = self._by_id(cur, records[0].user_id or "", ids)
-        return [stored_or_unreadable(stored, i) for i in ids]
+            held = self._insert_absent(cur, records)
+            # What was inserted is exactly the records: only ids already stored are read back.
+            stored = self._by_id(cur, records[0].user_id or "", sorted(held))
+        return [stored_or_unreadable(stored, r.memory_id) if r.memory_id in held else r for r in records]
 
     def _apply(self, request: ChangeRequest) -> ChangeSet:
         flt = request.flt
         update_ids = [i for i, _ in request.updates]
         with self._tx() as cur:
-            self._insert_absent(cur, request.adds)
+            held = self._insert_absent(cur, request.adds)
             targets = [*update_ids, *request.deletes]
             where, params = self._where(flt, targets)
             present = {r[0] for r in cur.execute(f"SELECT memory_id FROM {self.table} WHERE {where}", params)}
@@ -434,7 +268,8 @@ class SQLiteMemoryStore(MemoryStore):
             if deleted:
                 del_where, del_params = self._where(flt, deleted)
                 cur.execute(f"DELETE FROM {self.table} WHERE {del_where}", del_params)
-            stored = self._by_id(cur, flt.user_id, [*(r.memory_id for r in request.adds), *updated])
+            stored = self._by_id(cur, flt.user_id, [*held, *updated])
+        stored.update((r.memory_id, r) for r in request.adds if r.memory_id not in held)
         return ChangeSet(
             added=[stored_or_unreadable(stored, r.memory_id) for r in request.adds],
             updated=[stored[i] for i in updated if i in stored],
@@ -531,7 +366,7 @@ class SQLiteMemoryStore(MemoryStore):
             f"SELECT {cols} FROM ({hits}) AS found CROSS JOIN {self.table} "
             f"ON {self.table}.rowid = found.rid WHERE {where}"
         )
-        owner = _owner_token(flt.user_id)
+        owner = owner_token(flt.user_id)
         match_params: list[Any] = []
         for term in terms:
             match_params += [f'owner : "{owner}" AND {{body tags}} : "{term}"*', TERM_HITS_LIMIT]

@@ -1,0 +1,95 @@
+"""SQLite bulk adds: each record encoded once, one executemany in one transaction, nothing read back.
+
+What each write sends is counted on the store's own connection (:mod:`sqlite_statements`: one
+entry per execute or executemany). The speed beside Agno's ``upsert_memories`` is measured in
+``benchmarks/bench_storage.py``, not here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from langmem_agno import SQLiteMemoryStore, UserMemory
+from langmem_agno.record import MEMORY_FIELDS
+from sqlite_statements import StatementLog
+
+TABLE = "agno_memories"
+
+
+def _on_table(log: StatementLog) -> list[tuple[str, int]]:
+    """The statements that read or write the memory table itself, not its companions."""
+    return [(sql, rows) for sql, rows in log.statements if f" {TABLE} " in sql + " " or f" {TABLE}(" in sql]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Any:
+    made = SQLiteMemoryStore(tmp_path / "agno.db", secret_filter=False)
+    made.add("warm-up", user_id="warm-up")
+    yield made
+    made.close()
+
+
+def test_add_many_is_one_check_and_one_executemany_in_one_transaction(
+    store: SQLiteMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[str] = []
+    to_row = UserMemory.to_row
+
+    def counting(self: UserMemory) -> dict[str, Any]:
+        encoded.append(self.memory_id)
+        return to_row(self)
+
+    monkeypatch.setattr(UserMemory, "to_row", counting)
+    log = StatementLog.install(store)
+    added = store.add_many([f"User fact {i}" for i in range(500)], user_id="u1")
+    assert sorted(encoded) == sorted(m.memory_id for m in added)  # each record encoded exactly once
+    mine = _on_table(log)
+    # The owners of the ids, then every row in one executemany; no SELECT of the rows afterwards.
+    assert [(sql.split(" (")[0].split(" WHERE")[0], rows) for sql, rows in mine] == [
+        (f"SELECT memory_id, user_id FROM {TABLE}", 1),
+        (f"INSERT INTO {TABLE}", 500),
+    ]
+    assert log.names[0] == "BEGIN" and log.names.count("BEGIN") == log.names.count("COMMIT")
+    first_commit = log.names.index("COMMIT")
+    assert all(log.statements.index(s) < first_commit for s in mine)  # both in the first transaction
+    # What add_many returns is what a read finds.
+    assert {m.memory_id: m for m in store.list_memories(user_id="u1").items} == {
+        m.memory_id: m for m in added
+    }
+
+
+def test_only_ids_already_stored_are_read_back(store: SQLiteMemoryStore) -> None:
+    first = store.add(UserMemory(memory_id="m-1", memory="User likes tea", topics=["drink"]), user_id="u1")
+    log = StatementLog.install(store)
+    again = store.add_many(
+        [
+            UserMemory(memory_id="m-1", memory="User likes TEA"),
+            UserMemory(memory_id="m-2", memory="User likes jam"),
+        ],
+        user_id="u1",
+    )
+    assert again[0] == first  # the stored memory, not the text of the retry
+    assert again[1].memory == "User likes jam"
+    # The owners' check, the one new row, and a read of the one id already stored.
+    assert [sql.split(" (")[0].split(" WHERE")[0] for sql, _ in _on_table(log)] == [
+        f"SELECT memory_id, user_id FROM {TABLE}",
+        f"INSERT INTO {TABLE}",
+        f"SELECT {', '.join(MEMORY_FIELDS)} FROM {TABLE}",
+    ]
+    changes = store.apply_changes(
+        user_id="u1", adds=[UserMemory(memory_id="m-1", memory="x"), "User owns a kayak"]
+    )
+    assert changes.added[0] == first and changes.added[1].memory == "User owns a kayak"
+    assert store.get(changes.added[1].memory_id, user_id="u1") == changes.added[1]
+
+
+def test_a_batch_holding_another_users_id_writes_nothing(store: SQLiteMemoryStore) -> None:
+    store.add(UserMemory(memory_id="a-1", memory="Alice's fact"), user_id="alice")
+    with pytest.raises(ValueError, match="'a-1' is already in use"):
+        store.add_many(
+            [UserMemory(memory_id="b-1", memory="b"), UserMemory(memory_id="a-1", memory="x")], user_id="bob"
+        )
+    assert store.list_memories(user_id="bob").total == 0

@@ -18,7 +18,12 @@ Printed, in one run, for: nothing (the baseline: the memories as they are), equa
   agent pays for memory;
 * model calls, and the library's wall time per optimisation (median of ``--runs``).
 
-Run: ``python benchmarks/bench_optimize.py [--runs 5] [--batch-chars 12000]`` (a small
+Then the cost of the duplicate check the memory tools make before an add (one bounded word
+search), at 1,000 and 10,000 memories of the user: the store's plain ``add`` (the baseline), the
+search alone, the ``add_memory`` tool's whole call (LangChain's tool machinery included) for a new
+memory, and for a refused duplicate.
+
+Run: ``python benchmarks/bench_optimize.py [--runs 5] [--batch-chars 12000] [--adds 200]`` (a small
 ``--batch-chars`` shows several calls, and "summarize" in rounds).
 """
 
@@ -31,10 +36,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage
 
-from langmem_agno import MemoryManager, ScriptedChatModel, SQLiteMemoryStore, UserMemory
+from langmem_agno import MemoryManager, ScriptedChatModel, SQLiteMemoryStore, UserMemory, create_memory_tools
 from langmem_agno.extraction.optimize_result import CHARS_PER_TOKEN
 from langmem_agno.recall.render import render_memories
 
@@ -174,12 +180,57 @@ def run_once(
         return before, after, result.model_calls, seconds
 
 
+def _median_ms(fn: Callable[[int], object], calls: int) -> float:
+    times = []
+    for i in range(calls):
+        start = time.perf_counter()
+        fn(i)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def _add_costs(size: int, calls: int) -> tuple[float, float, float, float]:
+    """Median ms of: store.add, the tool's word search alone, a tool add, a refused duplicate."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteMemoryStore(Path(tmp) / "agno.db")
+        words = [w for _, _, _, values in KINDS for w in values]
+        notes = [
+            f"User note {i}: {words[i % len(words)]} and {words[(i * 7) % len(words)]}" for i in range(size)
+        ]
+        store.add_many(notes, user_id="u1")
+        tool = create_memory_tools(store, include=["add"])[0]
+        config: Any = {"configurable": {"user_id": "u1"}}
+        plain = _median_ms(lambda i: store.add(f"User plain fact number {i} of {size}", user_id="u1"), calls)
+        search = _median_ms(
+            lambda i: store.search(f"User tool fact number {i}", user_id="u1", limit=100), calls
+        )
+        added = _median_ms(
+            lambda i: tool.invoke({"memory": f"User tool fact number {i}"}, config=config), calls
+        )
+        refused = _median_ms(
+            lambda i: tool.invoke({"memory": f"user tool fact number {i}."}, config=config), calls
+        )
+        store.close()
+    return plain, search, added, refused
+
+
+def duplicate_check_cost(sizes: tuple[int, ...], calls: int) -> None:
+    """The memory tool's add (word search for a duplicate, then the add) beside the store's plain add."""
+    print()
+    print(f"the add_memory tool's duplicate check, SQLite file: median ms per call over {calls} calls")
+    print(f"{'memories':>9} {'store.add':>10} {'search':>8} {'tool add':>9} {'tool, duplicate':>16}")
+    for size in sizes:
+        plain, search, added, refused = _add_costs(size, calls)
+        print(f"{size:>9} {plain:>10.2f} {search:>8.2f} {added:>9.2f} {refused:>16.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="optimisations timed per row (default: 5)")
     parser.add_argument(
         "--batch-chars", type=int, default=12_000, help="characters shown per model call (default: 12000)"
     )
+    parser.add_argument("--adds", type=int, default=200, help="adds timed per size for the duplicate check")
     args = parser.parse_args()
     memories, fact_of = seed_user()
     rows: list[tuple[str, Callable[[list[BaseMessage]], AIMessage] | None, str]] = [
@@ -208,6 +259,8 @@ def main() -> None:
         print(
             f"{name:20}" + "".join(f" {c:>{w}}" for c, w in zip(cells, widths, strict=False)) + f" {ms:>8.1f}"
         )
+
+    duplicate_check_cost((1_000, 10_000), args.adds)
 
 
 if __name__ == "__main__":

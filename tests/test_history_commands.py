@@ -55,6 +55,7 @@ def warm(store: MongoMemoryStore) -> str:
     # Index creation and the first look for times to live happen once; what follows is the steady state.
     memory_id = store.add("Sarah prefers email", user_id="u1", topics=["contact"]).memory_id
     store.get(memory_id, user_id="u1")
+    store.search("email", user_id="u1")  # the backend looks for a text index once
     store.apply_changes(user_id="u1", adds=["Warm-up"])
     return memory_id
 

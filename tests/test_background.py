@@ -15,6 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
+from conftest import POSTGRES
 from langmem_agno import ClosedError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
@@ -51,7 +52,7 @@ def memories(store: MemoryStore, user_id: str) -> set[str]:
     return {m.memory for m in store.list_memories(user_id=user_id)}
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_flush_loses_nothing_when_many_turns_are_queued(store_factory: Any, backend: str) -> None:
     store = store_factory(backend)
     gate = threading.Event()
@@ -80,7 +81,7 @@ def test_flush_loses_nothing_when_many_turns_are_queued(store_factory: Any, back
         assert memories(store, user) == facts
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 async def test_async_background_with_aflush(store_factory: Any, backend: str) -> None:
     store = store_factory(backend, "async")
     model = ScriptedChatModel(responder=echo_facts)

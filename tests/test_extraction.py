@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, MissingUserIdError, SQLiteMemoryStore
 from langmem_agno.extraction import ExtractionError, ExtractionResult, MemoryManager, search_query
 from langmem_agno.scripted import ScriptedChatModel
 
-BACKENDS = ["sqlite-file", "mongo"]
+BACKENDS = ["sqlite-file", "mongo", *POSTGRES]
 _LINE = re.compile(r"^\[(\d+)\] (.+?)(?: \((.*)\))?$", re.MULTILINE)
 
 

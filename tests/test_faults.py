@@ -19,6 +19,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pymongo.errors import AutoReconnect
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore, StoreUnavailableError
 from langmem_agno.extraction import ExtractionError, MemoryManager
 from langmem_agno.node import create_memory_node
@@ -79,7 +80,7 @@ async def test_unreachable_mongo_fails_the_extraction_with_its_cause(
     await store.aclose()
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_store_lost_after_the_model_call_writes_nothing_and_a_retry_adds_once(
     store_factory: Any, backend: str, mode: str, monkeypatch: pytest.MonkeyPatch

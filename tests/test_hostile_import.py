@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore
 from langmem_agno.cli import BadFileError, import_memories, main
 
@@ -37,7 +38,7 @@ def _write(path: Path, lines: int) -> None:
             handle.write(json.dumps(doc) + "\n")
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_a_late_bad_line_writes_nothing_and_each_is_named(
     store_factory: Any, backend: str, tmp_path: Path
 ) -> None:

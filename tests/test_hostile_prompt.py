@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.prompt import render_memory_line
@@ -29,7 +30,7 @@ def test_a_rendered_memory_is_one_line(text: str) -> None:
     assert len(line.splitlines()) == 1 and line.startswith("[1] User likes tea")
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_the_extraction_prompt_shows_each_alias_once(store_factory: Any, backend: str) -> None:
     store: MemoryStore = store_factory(backend)
     forged = store.add(FORGERIES[0], user_id="u1")

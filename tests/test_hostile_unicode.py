@@ -21,13 +21,14 @@ from hypothesis import strategies as st
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from conftest import POSTGRES
 from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore, UserMemory, create_memory_tools
 from langmem_agno.cli import main
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.scripted import ScriptedChatModel
 
 SURROGATE = "\ud83d"
-BACKENDS = ["sqlite-file", "mongo"]
+BACKENDS = ["sqlite-file", "mongo", *POSTGRES]
 LONE = st.builds(
     lambda a, s, b: a + s + b,
     st.text(alphabet=st.characters(codec="utf-8"), max_size=8),

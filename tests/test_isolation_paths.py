@@ -16,6 +16,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore, UserMemory, create_memory_tools
 from langmem_agno.cli import main
 from langmem_agno.extraction import MemoryManager
@@ -31,7 +32,7 @@ class Ctx:
     user_id: str
 
 
-@pytest.fixture(params=["sqlite-file", "mongo"])
+@pytest.fixture(params=["sqlite-file", "mongo", *POSTGRES])
 def world(request: pytest.FixtureRequest, store_factory: Any) -> tuple[MemoryStore, list[UserMemory]]:
     store: MemoryStore = store_factory(request.param)
     victim = [

@@ -16,6 +16,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
+from conftest import POSTGRES
 from langmem_agno import MemoryStore, SQLiteMemoryStore, create_memory_tools
 from langmem_agno.extraction import ExtractionResult, MemoryManager
 from langmem_agno.scripted import ScriptedChatModel
@@ -114,7 +115,7 @@ def check_outcomes(outcomes: list[Any]) -> None:
             assert not str(outcome).startswith("Error"), outcome
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_threads(store_factory: Any, backend: str) -> None:
     # Two stores over one database: on SQLite, two connections contending for the file lock.
     first: MemoryStore = store_factory(backend)
@@ -131,7 +132,7 @@ def test_threads(store_factory: Any, backend: str) -> None:
     second.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 async def test_asyncio_tasks(store_factory: Any, backend: str) -> None:
     store = store_factory(backend, "async")
     ids = await aseed(store)

@@ -12,6 +12,7 @@ from langgraph.graph.message import add_messages
 from pydantic import BaseModel
 from typing_extensions import TypedDict
 
+from conftest import POSTGRES
 from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
@@ -52,7 +53,7 @@ def conversation_of(call: list[BaseMessage]) -> str:
     return str(call[-1].content)
 
 
-@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 async def test_each_turn_of_a_thread_processes_only_its_new_messages(
     store_factory: Any, backend: str, mode: str

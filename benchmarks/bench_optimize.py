@@ -19,9 +19,10 @@ Printed, in one run, for: nothing (the baseline: the memories as they are), equa
 * model calls, and the library's wall time per optimisation (median of ``--runs``).
 
 Then the cost of the duplicate check the memory tools make before an add (one bounded word
-search), at 1,000 and 10,000 memories of the user: the store's plain ``add`` (the baseline), the
-search alone, the ``add_memory`` tool's whole call (LangChain's tool machinery included) for a new
-memory, and for a refused duplicate.
+search), at 1,000 and 10,000 memories of the user: the store's plain ``add``, the search alone,
+the ``add_memory`` tool's whole call (LangChain's tool machinery included) without the check (the
+baseline: a private tool in a run naming no agent, which skips it), with it for a new memory, and
+for a refused duplicate.
 
 Run: ``python benchmarks/bench_optimize.py [--runs 5] [--batch-chars 12000] [--adds 200]`` (a small
 ``--batch-chars`` shows several calls, and "summarize" in rounds).
@@ -41,7 +42,9 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage
 
 from langmem_agno import MemoryManager, ScriptedChatModel, SQLiteMemoryStore, UserMemory, create_memory_tools
+from langmem_agno.extraction.duplicates import DUPLICATE_SEARCH_LIMIT
 from langmem_agno.extraction.optimize_result import CHARS_PER_TOKEN
+from langmem_agno.extraction.prompt import search_query
 from langmem_agno.recall.render import render_memories
 
 # (kind, verb of the plain wording, verb of a rewording, values): one distinct fact per value.
@@ -189,8 +192,8 @@ def _median_ms(fn: Callable[[int], object], calls: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _add_costs(size: int, calls: int) -> tuple[float, float, float, float]:
-    """Median ms of: store.add, the tool's word search alone, a tool add, a refused duplicate."""
+def _add_costs(size: int, calls: int) -> tuple[float, float, float, float, float]:
+    """Median ms of: store.add, the word search alone, a tool add unchecked, checked, refused."""
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteMemoryStore(Path(tmp) / "agno.db")
         words = [w for _, _, _, values in KINDS for w in values]
@@ -199,11 +202,17 @@ def _add_costs(size: int, calls: int) -> tuple[float, float, float, float]:
         ]
         store.add_many(notes, user_id="u1")
         tool = create_memory_tools(store, include=["add"])[0]
+        # Private tools in a run naming no agent skip the check (see AddMemoryTool): the same
+        # call through the same machinery, without the search.
+        unchecked = create_memory_tools(store, include=["add"], private_to_agent=True)[0]
         config: Any = {"configurable": {"user_id": "u1"}}
         plain = _median_ms(lambda i: store.add(f"User plain fact number {i} of {size}", user_id="u1"), calls)
+        # The search the check makes: the text's content words, DUPLICATE_SEARCH_LIMIT hits.
+        probe = [search_query([f"User probe fact number {i}"]) for i in range(calls)]
         search = _median_ms(
-            lambda i: store.search(f"User tool fact number {i}", user_id="u1", limit=100), calls
+            lambda i: store.search(probe[i], user_id="u1", limit=DUPLICATE_SEARCH_LIMIT), calls
         )
+        bare = _median_ms(lambda i: unchecked.invoke({"memory": f"User bare fact {i}"}, config=config), calls)
         added = _median_ms(
             lambda i: tool.invoke({"memory": f"User tool fact number {i}"}, config=config), calls
         )
@@ -211,17 +220,25 @@ def _add_costs(size: int, calls: int) -> tuple[float, float, float, float]:
             lambda i: tool.invoke({"memory": f"user tool fact number {i}."}, config=config), calls
         )
         store.close()
-    return plain, search, added, refused
+    return plain, search, bare, added, refused
 
 
 def duplicate_check_cost(sizes: tuple[int, ...], calls: int) -> None:
     """The memory tool's add (word search for a duplicate, then the add) beside the store's plain add."""
     print()
     print(f"the add_memory tool's duplicate check, SQLite file: median ms per call over {calls} calls")
-    print(f"{'memories':>9} {'store.add':>10} {'search':>8} {'tool add':>9} {'tool, duplicate':>16}")
+    heads = [
+        ("memories", 9),
+        ("store.add", 10),
+        ("search", 8),
+        ("tool, no check", 15),
+        ("tool", 8),
+        ("tool, dup", 10),
+    ]
+    print("".join(f"{h:>{w + 1}}" for h, w in heads)[1:])
     for size in sizes:
-        plain, search, added, refused = _add_costs(size, calls)
-        print(f"{size:>9} {plain:>10.2f} {search:>8.2f} {added:>9.2f} {refused:>16.2f}")
+        plain, search, bare, added, refused = _add_costs(size, calls)
+        print(f"{size:>9} {plain:>10.2f} {search:>8.2f} {bare:>15.2f} {added:>8.2f} {refused:>10.2f}")
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from langmem_agno.extraction.prompt import search_query
 from langmem_agno.record import UserMemory
 from langmem_agno.scope import ScopeKwargs
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
@@ -72,7 +73,10 @@ def duplicate_in(text: str, memories: Iterable[UserMemory]) -> UserMemory | None
 
 
 def _hits(store: MemoryStore, text: str, owner: dict[str, Any]) -> Call[list[ScoredMemory]]:
-    return twin(store.search, store.asearch)(text, **owner, limit=DUPLICATE_SEARCH_LIMIT)
+    # Only the text's content words: a duplicate holds them all, and a word nearly every memory
+    # has ("user", "the") would make the search score the user's whole collection.
+    query = search_query([text]) or text
+    return twin(store.search, store.asearch)(query, **owner, limit=DUPLICATE_SEARCH_LIMIT)
 
 
 def find_duplicate(

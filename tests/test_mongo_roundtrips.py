@@ -134,6 +134,19 @@ async def test_a_refused_batch_is_taken_back(monitored: Monitored) -> None:
     assert [m.memory for m in (await monitored("list_memories", user_id="alice")).items] == ["Alice's fact"]
 
 
+def test_a_retry_is_found_under_the_sharded_key_too(mongo_uri: str, mongo_db_name: str) -> None:
+    # A collection sharded on {user_id, memory_id} carries that unique index instead of memory_id_1.
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
+    client[mongo_db_name][COLLECTION].create_index([("user_id", 1), ("memory_id", 1)], unique=True)
+    store = MongoMemoryStore(client=client, database=mongo_db_name, create_indexes=False)
+    try:
+        first = store.add(UserMemory(memory_id="m-1", memory="User likes tea"), user_id="u1")
+        assert store.add(UserMemory(memory_id="m-1", memory="User likes TEA"), user_id="u1") == first
+        assert [m.memory for m in store.list_memories(user_id="u1").items] == ["User likes tea"]
+    finally:
+        client.close()
+
+
 async def test_reads_count_only_in_the_listing_and_there_in_the_same_command(monitored: Monitored) -> None:
     mine = await monitored("add_many", [f"User fact {i}" for i in range(12)], user_id="u1")
     await monitored("get", mine[0].memory_id, user_id="u1")

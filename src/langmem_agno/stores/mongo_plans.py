@@ -208,20 +208,26 @@ def _settle_refused(records: list[UserMemory], exc: BulkWriteError) -> _Plan[lis
     errors = exc.details.get("writeErrors", [])
     failed = {e.get("index") for e in errors}
     # A duplicate key of any other unique index (someone else's) is no retry: the batch fails.
-    others = [e for e in errors if e.get("code") != 11000 or _key_fields(e) != ["memory_id"]]
+    others = [e for e in errors if e.get("code") != 11000 or not _on_memory_id(e)]
     held_ids = [records[i].memory_id for i in sorted(failed) if isinstance(i, int)]
-    held = [] if others else (yield _Find({"memory_id": {"$in": held_ids}}))
-    taken = next((d["memory_id"] for d in held if d.get("user_id") != user_id), None)
-    if others or taken is not None or len(held) != len(held_ids):
+    held = [] if others else (yield _Find({"memory_id": {"$in": held_ids}, "user_id": user_id}))
+    mine = {d["memory_id"] for d in held}
+    # Not this user's (another user's, or its holder gone since): an id this batch could not claim.
+    taken = next((i for i in held_ids if i not in mine), None)
+    if others or taken is not None:
         inserted = [r.memory_id for i, r in enumerate(records) if i not in failed]
         if inserted:
             yield _DeleteMany({"memory_id": {"$in": inserted}, "user_id": user_id})
         if others:
             raise exc
-        # A holder gone since the insert refused it is still an id this batch could not claim.
-        raise InvalidMemoryError(f"memory_id {taken or held_ids[0]!r} is already in use")
+        raise InvalidMemoryError(f"memory_id {taken!r} is already in use")
     stored = {m.memory_id: m for m in _read(held)}
     return [stored_or_unreadable(stored, r.memory_id) if i in failed else r for i, r in enumerate(records)]
+
+
+def _on_memory_id(write_error: dict[str, Any]) -> bool:
+    # Agno's unique memory_id_1, or the {user_id, memory_id} key a sharded collection is given.
+    return set(_key_fields(write_error)) in ({"memory_id"}, {"memory_id", "user_id"})
 
 
 def _key_fields(write_error: dict[str, Any]) -> list[str]:

@@ -20,8 +20,9 @@ from pymongo import AsyncMongoClient, MongoClient, monitoring
 from langmem_agno import MongoMemoryStore, UserMemory
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.scripted import ScriptedChatModel
-from langmem_agno.stores.mongo_search import SEARCH_SLACK
+from langmem_agno.stores.mongo_search import SEARCH_SLACK, has_text_index, search_pipeline
 from langmem_agno.stores.search import query_terms, rank_by_terms
+from langmem_agno.stores.types import MemoryFilter
 from test_extraction import call, model_from
 
 COLLECTION = "agno_memories"
@@ -210,6 +211,20 @@ async def test_search_matches_word_starts_only_and_odd_rows_do_not_break_it(
             good.memory_id
         ], query
     assert await monitored("search", "unning", user_id="u1") == []
+
+
+def test_a_text_index_is_recognised_from_its_description() -> None:
+    # The shape listIndexes gives for a text index (MongoDB 7): the key names _fts, weights name the fields.
+    both = {"key": {"_fts": "text", "_ftsx": 1}, "name": "t", "weights": {"memory": 1, "topics": 1}}
+    wildcard = {"key": {"_fts": "text", "_ftsx": 1}, "name": "w", "weights": {"$**": 1}}
+    memory_only = {"key": {"_fts": "text", "_ftsx": 1}, "name": "m", "weights": {"memory": 1}}
+    plain = {"key": {"memory_id": 1}, "name": "memory_id_1", "unique": True}
+    assert has_text_index([plain, both]) and has_text_index([wildcard])
+    assert not has_text_index([plain, memory_only]) and not has_text_index([])
+    text_stage = search_pipeline(MemoryFilter("u1"), ["tea"], 5, text_index=True)[0]["$match"]
+    regex_stage = search_pipeline(MemoryFilter("u1"), ["tea"], 5, text_index=False)[0]["$match"]
+    assert text_stage == {"user_id": "u1", "$text": {"$search": "tea"}}
+    assert "$text" not in regex_stage and len(regex_stage["$or"]) == 2
 
 
 @pytest.mark.real_mongo

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from langmem_agno import MemoryUpdate, UserMemory
+from langmem_agno import MemoryUpdate, MongoMemoryStore, UserMemory
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.record import now_epoch_s
 from langmem_agno.stores.history import HistoryRow, change_path, recording
@@ -199,3 +199,28 @@ def test_history_of_a_bad_id_is_refused(store: Any) -> None:
         store.history("", user_id="u1")
     with pytest.raises(InvalidMemoryError):
         store.history("x", user_id="")
+
+
+def _values_of(store: Any, user_id: str) -> int:
+    """How many LangGraph store values of ``user_id`` the ``values`` companion holds, read raw."""
+    if isinstance(store, MongoMemoryStore):
+        return int(store.companion_collection("values").count_documents({"user_id": user_id}))
+    with store.companion_cursor() as cur:
+        return int(
+            cur.execute(
+                f"SELECT COUNT(*) FROM {store.table}_values WHERE user_id = ?", (user_id,)
+            ).fetchone()[0]
+        )
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+def test_clearing_a_user_clears_its_langgraph_store_values(store_factory: Any, backend: str) -> None:
+    store = store_factory(backend)
+    lg = store.as_langgraph_store()
+    lg.put(("memories", "u1"), "k1", {"content": "Sarah prefers email", "channel": "email"})
+    lg.put(("memories", "u2"), "k2", {"content": "Bob prefers phone", "channel": "phone"})
+    assert (_values_of(store, "u1"), _values_of(store, "u2")) == (1, 1)
+    assert store.clear(user_id="u1") == 1
+    assert (_values_of(store, "u1"), _values_of(store, "u2")) == (0, 1)
+    other = lg.get(("memories", "u2"), "k2")
+    assert other is not None and other.value == {"content": "Bob prefers phone", "channel": "phone"}

@@ -314,7 +314,8 @@ class MemoryStore(TextChecks, Extensions, RowInspection, ScopeQueries):
         """Delete every memory of one user (optionally only one agent's or team's); return the count.
 
         Unlike Agno's ``clear_memories()``, other users' memories are never touched. Clearing a
-        whole user also deletes its history, times to live, extraction cursors and failed spans.
+        whole user also deletes its history, times to live, extraction cursors, failed spans and
+        LangGraph store values.
         """
         return run_calls(self._delete_plan(scope_filter(user_id, agent_id, team_id), None))
 

@@ -337,7 +337,11 @@ class Lifecycle(StorePrimitives):
         return count
 
     def _clear_companions(self, user_id: str) -> Plan[None]:
-        """Clearing a user clears its history, expiry, extraction cursors and failed spans."""
+        """Clearing a user clears its history, expiry, extraction cursors and failed spans.
+
+        The LangGraph store's values go with their memories (a trigger on SQLite and PostgreSQL;
+        on MongoDB the history backend's ``delete_user`` drops them).
+        """
         rows = self.lifecycle_rows()
         yield twin(rows.delete_user, rows.adelete_user)(user_id)
         # Loaded by name: the companion documents build on the store backends, which build on this.

@@ -93,6 +93,8 @@ def _expiry_writes(user_id: str, expires: Sequence[tuple[str, int]]) -> list[Upd
 
 
 _SORT_NEWEST = [("at", DESCENDING), ("seq", DESCENDING)]
+#: The companions a user's documents are cleared from: ours, and the LangGraph store's values.
+_USER_ROLES = ("history", "expiry", "values")
 
 
 class MongoLifecycleRows(LifecycleRows):
@@ -291,9 +293,13 @@ class MongoLifecycleRows(LifecycleRows):
         return [(str(d["user_id"]), str(d["_id"])) for d in docs]
 
     def delete_user(self, user_id: str) -> None:
-        """See :meth:`LifecycleRows.delete_user`."""
+        """See :meth:`LifecycleRows.delete_user`; also the LangGraph store's ``values`` of the user.
+
+        On SQLite and PostgreSQL a trigger drops a memory's value with the memory; MongoDB has no
+        trigger, so clearing a user drops them here, by the ``user_id`` each value document holds.
+        """
         try:
-            for role in ("history", "expiry"):
+            for role in _USER_ROLES:
                 self._coll(role).delete_many({"user_id": user_id})
         except PyMongoError as exc:
             raise self._fail(exc) from exc
@@ -301,7 +307,7 @@ class MongoLifecycleRows(LifecycleRows):
     async def adelete_user(self, user_id: str) -> None:
         """See :meth:`LifecycleRows.adelete_user`."""
         try:
-            for role in ("history", "expiry"):
+            for role in _USER_ROLES:
                 await (await self._acoll(role)).delete_many({"user_id": user_id})
         except PyMongoError as exc:
             raise self._fail(exc) from exc

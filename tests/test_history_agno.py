@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from agno.db.mongo import MongoDb
+from agno.db.schemas.memory import UserMemory as AgnoUserMemory
 from agno.db.sqlite import SqliteDb
 from pymongo import MongoClient
 
 from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore
-from langmem_agno.record import MEMORY_FIELDS
+from langmem_agno.record import MEMORY_FIELDS, now_epoch_s
 
 
 def write_lifecycle_rows(store: MemoryStore) -> dict[str, str]:
@@ -76,4 +77,48 @@ def test_agnos_mongo_reader_sees_only_its_ten_fields(mongo_uri: str, mongo_db_na
         stats, total = agno.get_user_memory_stats()
         assert total == 1 and stats[0]["total_memories"] == 2
     finally:
+        client.close()
+
+
+def agno_memory(memory_id: str, text: str, days_ago: int) -> AgnoUserMemory:
+    at = now_epoch_s() - days_ago * 86_400
+    return AgnoUserMemory(memory_id=memory_id, memory=text, user_id="u1", created_at=at, updated_at=at)
+
+
+def check_agno_written_memories_take_part(store: MemoryStore, agno: Any) -> None:
+    old, new = (
+        agno_memory("agno-old", "Sarah lived in Rome", 200),
+        agno_memory("agno-new", "Sarah prefers email", 1),
+    )
+    agno.upsert_memories([old, new], preserve_updated_at=True)
+    # Agno's own write is not recorded; our change of its memory is, with the text Agno wrote as "before".
+    assert store.history("agno-new", user_id="u1") == []
+    store.update("agno-new", user_id="u1", memory="Sarah prefers phone")
+    assert [(e.event, e.old_memory, e.new_memory) for e in store.history("agno-new", user_id="u1")] == [
+        ("update", "Sarah prefers email", "Sarah prefers phone")
+    ]
+    assert store.prune(user_id="u1", older_than=90 * 86_400) == 1
+    assert [(e.event, e.path, e.old_memory) for e in store.history("agno-old", user_id="u1")] == [
+        ("delete", "prune", "Sarah lived in Rome")
+    ]
+    assert [m.memory_id for m in agno.get_user_memories(user_id="u1")] == ["agno-new"]
+
+
+def test_agno_written_memories_take_part_on_sqlite(tmp_path: Path) -> None:
+    db = tmp_path / "agno.db"
+    store = SQLiteMemoryStore(db)
+    try:
+        check_agno_written_memories_take_part(store, SqliteDb(db_file=str(db), memory_table="agno_memories"))
+    finally:
+        store.close()
+
+
+def test_agno_written_memories_take_part_on_mongo(mongo_uri: str, mongo_db_name: str) -> None:
+    store = MongoMemoryStore(mongo_uri, database=mongo_db_name)
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
+    try:
+        agno = MongoDb(db_client=client, db_name=mongo_db_name, memory_collection="agno_memories")
+        check_agno_written_memories_take_part(store, agno)
+    finally:
+        store.close()
         client.close()

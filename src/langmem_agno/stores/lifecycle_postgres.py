@@ -9,7 +9,7 @@ our store's write methods.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg import sql
 from psycopg.types.json import Jsonb
@@ -20,6 +20,8 @@ from langmem_agno.stores.postgres_sql import Plan, Statement
 from langmem_agno.stores.types import HistoryEntry
 
 __all__ = ["PostgresLifecycleRows"]
+
+T = TypeVar("T")
 
 _COLS = ("key", "seq", "user_id", "memory_id", "event", "path", "at")
 _TEXTS = ("old_memory", "new_memory", "old_topics", "new_topics")
@@ -61,9 +63,10 @@ class PostgresLifecycleRows(LifecycleRows):
         self._ready = False
 
     def _ddl(self) -> Plan[None]:
-        if self._ready:
-            return
         h, e, table = self.history, self.expiry, self.store.table
+        # Concurrent first uses (several processes) would race on the catalog: they queue on this lock.
+        lock_key = f"langmem_agno:{self.store.schema}.{table}:lifecycle"
+        yield Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"), (lock_key,))
         yield Statement(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key VARCHAR PRIMARY KEY, seq BIGINT NOT NULL, "
@@ -88,11 +91,22 @@ class PostgresLifecycleRows(LifecycleRows):
                 sql.Identifier(f"lma_{table}_expiry_due"), e
             )
         )
-        self._ready = True
 
-    # Each public method runs one plan on the store's pool; the async twins on its async pool.
+    # Each public method runs one plan on the store's pool, the async twins on its async pool;
+    # the tables are created first, once per process, in a transaction of their own.
+    def _sync(self, plan: Plan[T], *, atomic: bool = False) -> T:
+        if not self._ready:
+            self.store._run(self._ddl(), atomic=True)
+            self._ready = True
+        return self.store._run(plan, atomic=atomic)
+
+    async def _async(self, plan: Plan[T], *, atomic: bool = False) -> T:
+        if not self._ready:
+            await self.store._arun(self._ddl(), atomic=True)
+            self._ready = True
+        return await self.store._arun(plan, atomic=atomic)
+
     def _write_plan(self, rows: Sequence[HistoryRow]) -> Plan[None]:
-        yield from self._ddl()
         if not rows:
             return
         cols = sql.SQL(", ").join(sql.Identifier(c) for c in (*_COLS, *_TEXTS))
@@ -111,7 +125,6 @@ class PostgresLifecycleRows(LifecycleRows):
     def _read_plan(
         self, user_id: str, memory_id: str, since: int | None, newest: int | None
     ) -> Plan[list[HistoryEntry]]:
-        yield from self._ddl()
         rows, _ = yield Statement(
             sql.SQL(
                 "SELECT * FROM {} WHERE user_id = %s AND memory_id = %s AND at >= %s "
@@ -122,7 +135,6 @@ class PostgresLifecycleRows(LifecycleRows):
         return [entry_from_row(r, _topics) for r in reversed(rows)]
 
     def _purge_plan(self, before: int | None, keep: int | None) -> Plan[int]:
-        yield from self._ddl()
         gone = 0
         if before is not None:
             _, n = yield Statement(sql.SQL("DELETE FROM {} WHERE at < %s").format(self.history), (before,))
@@ -140,7 +152,6 @@ class PostgresLifecycleRows(LifecycleRows):
         return gone
 
     def _set_plan(self, user_id: str, expires: Sequence[tuple[str, int]]) -> Plan[None]:
-        yield from self._ddl()
         if expires:
             yield Statement(
                 sql.SQL(
@@ -153,7 +164,6 @@ class PostgresLifecycleRows(LifecycleRows):
             )
 
     def _drop_plan(self, user_id: str, memory_ids: Sequence[str]) -> Plan[None]:
-        yield from self._ddl()
         if memory_ids:
             yield Statement(
                 sql.SQL("DELETE FROM {} WHERE user_id = %s AND memory_id = ANY(%s)").format(self.expiry),
@@ -161,12 +171,10 @@ class PostgresLifecycleRows(LifecycleRows):
             )
 
     def _next_plan(self) -> Plan[int | None]:
-        yield from self._ddl()
         rows, _ = yield Statement(sql.SQL("SELECT MIN(expires_at) AS at FROM {}").format(self.expiry))
         return None if rows[0]["at"] is None else int(rows[0]["at"])
 
     def _due_plan(self, now: int, limit: int) -> Plan[list[tuple[str, str]]]:
-        yield from self._ddl()
         rows, _ = yield Statement(
             sql.SQL(
                 "SELECT user_id, memory_id FROM {} WHERE expires_at <= %s ORDER BY expires_at LIMIT %s"
@@ -176,74 +184,73 @@ class PostgresLifecycleRows(LifecycleRows):
         return [(str(r["user_id"]), str(r["memory_id"])) for r in rows]
 
     def _delete_user_plan(self, user_id: str) -> Plan[None]:
-        yield from self._ddl()
         for table in (self.history, self.expiry):
             yield Statement(sql.SQL("DELETE FROM {} WHERE user_id = %s").format(table), (user_id,))
 
     def write_history(self, rows: Sequence[HistoryRow]) -> None:
         """See :meth:`LifecycleRows.write_history`: one multi-row ``INSERT``."""
-        self.store._run(self._write_plan(rows))
+        self._sync(self._write_plan(rows))
 
     async def awrite_history(self, rows: Sequence[HistoryRow]) -> None:
         """See :meth:`LifecycleRows.awrite_history`."""
-        await self.store._arun(self._write_plan(rows))
+        await self._async(self._write_plan(rows))
 
     def read_history(
         self, user_id: str, memory_id: str, *, since: int | None, newest: int | None
     ) -> list[HistoryEntry]:
         """See :meth:`LifecycleRows.read_history`."""
-        return self.store._run(self._read_plan(user_id, memory_id, since, newest))
+        return self._sync(self._read_plan(user_id, memory_id, since, newest))
 
     async def aread_history(
         self, user_id: str, memory_id: str, *, since: int | None, newest: int | None
     ) -> list[HistoryEntry]:
         """See :meth:`LifecycleRows.aread_history`."""
-        return await self.store._arun(self._read_plan(user_id, memory_id, since, newest))
+        return await self._async(self._read_plan(user_id, memory_id, since, newest))
 
     def purge_history(self, before: int | None, keep: int | None) -> int:
         """See :meth:`LifecycleRows.purge_history`."""
-        return self.store._run(self._purge_plan(before, keep), atomic=True)
+        return self._sync(self._purge_plan(before, keep), atomic=True)
 
     async def apurge_history(self, before: int | None, keep: int | None) -> int:
         """See :meth:`LifecycleRows.apurge_history`."""
-        return await self.store._arun(self._purge_plan(before, keep), atomic=True)
+        return await self._async(self._purge_plan(before, keep), atomic=True)
 
     def set_expiry(self, user_id: str, expires: Sequence[tuple[str, int]]) -> None:
         """See :meth:`LifecycleRows.set_expiry`."""
-        self.store._run(self._set_plan(user_id, expires))
+        self._sync(self._set_plan(user_id, expires))
 
     async def aset_expiry(self, user_id: str, expires: Sequence[tuple[str, int]]) -> None:
         """See :meth:`LifecycleRows.aset_expiry`."""
-        await self.store._arun(self._set_plan(user_id, expires))
+        await self._async(self._set_plan(user_id, expires))
 
     def drop_expiry(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """See :meth:`LifecycleRows.drop_expiry`."""
-        self.store._run(self._drop_plan(user_id, memory_ids))
+        self._sync(self._drop_plan(user_id, memory_ids))
 
     async def adrop_expiry(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """See :meth:`LifecycleRows.adrop_expiry`."""
-        await self.store._arun(self._drop_plan(user_id, memory_ids))
+        await self._async(self._drop_plan(user_id, memory_ids))
 
     def next_expiry(self) -> int | None:
         """See :meth:`LifecycleRows.next_expiry`."""
-        return self.store._run(self._next_plan())
+        return self._sync(self._next_plan())
 
     async def anext_expiry(self) -> int | None:
         """See :meth:`LifecycleRows.anext_expiry`."""
-        return await self.store._arun(self._next_plan())
+        return await self._async(self._next_plan())
 
     def due_expiry(self, now: int, limit: int) -> list[tuple[str, str]]:
         """See :meth:`LifecycleRows.due_expiry`."""
-        return self.store._run(self._due_plan(now, limit))
+        return self._sync(self._due_plan(now, limit))
 
     async def adue_expiry(self, now: int, limit: int) -> list[tuple[str, str]]:
         """See :meth:`LifecycleRows.adue_expiry`."""
-        return await self.store._arun(self._due_plan(now, limit))
+        return await self._async(self._due_plan(now, limit))
 
     def delete_user(self, user_id: str) -> None:
         """See :meth:`LifecycleRows.delete_user`."""
-        self.store._run(self._delete_user_plan(user_id), atomic=True)
+        self._sync(self._delete_user_plan(user_id), atomic=True)
 
     async def adelete_user(self, user_id: str) -> None:
         """See :meth:`LifecycleRows.adelete_user`."""
-        await self.store._arun(self._delete_user_plan(user_id), atomic=True)
+        await self._async(self._delete_user_plan(user_id), atomic=True)

@@ -118,3 +118,16 @@ def test_no_module_imports_a_higher_layer_or_a_deprecated_path() -> None:
 def test_every_layer_is_named() -> None:
     tops = {name.split(".")[0] for name in _modules()} - SHIMS
     assert tops <= set(LAYERS), tops - set(LAYERS)
+
+
+# One job per module keeps each under this many lines; a module that passes it is split by job.
+MAX_MODULE_LINES = 500
+
+
+def test_every_module_is_under_the_line_limit() -> None:
+    long = {
+        _name(path): n
+        for path in SRC.rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}

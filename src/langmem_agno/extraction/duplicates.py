@@ -5,8 +5,8 @@ are set aside (``"User likes tea."`` and ``"user  likes tea"``). The memory tool
 optimisation all ask this module, so they agree on what a duplicate is.
 
 The lookup never reads all of a user's memories: it asks the store's word search (bounded by
-the store, and here to :data:`DUPLICATE_SEARCH_LIMIT` hits) for the text's own words; an equal
-text holds every one of them, so it is among the best hits.
+the store, and here to :data:`DUPLICATE_SEARCH_LIMIT` hits) for the text's content words; an
+equal text holds every one of them, so it is among the best hits.
 """
 
 from __future__ import annotations

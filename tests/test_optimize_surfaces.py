@@ -187,3 +187,27 @@ def test_server_route_needs_the_token(tmp_path: Path) -> None:
         "/optimize-memories", json={"user_id": "u1"}, headers={"Authorization": "Bearer s3cret-token"}
     )
     assert ok.status_code == 200 and ok.json()["memories_after"] == 7
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo"])
+async def test_agentos_client_optimizes_through_our_server(backend: str, store_factory: Any) -> None:
+    from agno.client.os import AgentOSClient
+
+    from langmem_agno.server import BackgroundServer
+
+    store = store_factory(backend)
+    store.add_many(
+        [UserMemory(memory=t, created_at=c, updated_at=c) for t, _, c, _ in SEED[:5]], user_id="u1"
+    )
+    app = create_app(store, model=ScriptedChatModel(responder=summarizing_brain))
+    with BackgroundServer(app) as running:
+        client = AgentOSClient(running.url, timeout=10)
+        # AgentOS's client validates the answer with its own response model.
+        preview = await client.optimize_memories(user_id="u1", apply=False, db_id="ignored", table="ignored")
+        assert (preview.memories_before, preview.memories_after) == (5, 1)
+        assert store.list_memories(user_id="u1").total == 5
+        applied = await client.optimize_memories(user_id="u1")
+        assert [m.memory for m in applied.memories] == [
+            m.memory for m in store.list_memories(user_id="u1").items
+        ]
+        assert applied.tokens_saved > 0 and applied.reduction_percentage > 0

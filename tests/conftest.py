@@ -76,6 +76,9 @@ def mongo_db_name(mongo_client: MongoClient[dict[str, Any]]) -> Iterator[str]:
 # tests skip or fail. postgres_server's fixtures need psycopg, which the notebooks environment lacks.
 with contextlib.suppress(ImportError):
     from postgres_server import postgres_schema, postgres_uri  # noqa: F401
+# The command-line tests' runner and backends (tests/cli_support.py).
+from cli_support import cli, cli_isolated, target  # noqa: E402, F401
+
 BACKENDS = ["sqlite-file", "sqlite-memory", "mongo", *POSTGRES]
 # (backend, mode): mode "sync" calls the sync methods, "async" the a-prefixed
 # twins through AsyncMongoClient, "motor" the twins through a Motor client.

@@ -198,3 +198,28 @@ def test_an_apostrophe_joins_and_other_punctuation_separates() -> None:
     assert normalized_text("User doesn't eat meat") == normalized_text("user doesnt eat meat")
     assert normalized_text("User doesn\u2019t eat meat") == normalized_text("user doesnt eat meat")
     assert normalized_text("User's email is a_b") == "users email is a b"
+
+
+def test_a_memory_agno_wrote_is_a_duplicate_too(tmp_path: Any, mongo_uri: str, mongo_db_name: str) -> None:
+    from agno.db.mongo import MongoDb
+    from agno.db.schemas.memory import UserMemory as AgnoUserMemory
+    from pymongo import MongoClient
+
+    from langmem_agno import MongoMemoryStore, SQLiteMemoryStore
+    from test_agno_interop import COLLECTION, agno_sqlite
+
+    written = AgnoUserMemory(
+        memory_id="agno-1", memory="User likes green tea", user_id="u1", updated_at=1_000
+    )
+    agno_sqlite(tmp_path / "agno.db").upsert_user_memory(written)
+    client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri)
+    MongoDb(db_client=client, db_name=mongo_db_name, memory_collection=COLLECTION).upsert_user_memory(written)
+    for store in (
+        SQLiteMemoryStore(tmp_path / "agno.db"),
+        MongoMemoryStore(mongo_uri, database=mongo_db_name),
+    ):
+        result = _add_tool_sync(store, {"memory": "user likes green tea!"})
+        assert result.artifact["duplicate_of"] == "agno-1"
+        assert store.list_memories(user_id="u1").total == 1
+        store.close()
+    client.close()

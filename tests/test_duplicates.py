@@ -223,3 +223,44 @@ def test_a_memory_agno_wrote_is_a_duplicate_too(tmp_path: Any, mongo_uri: str, m
         assert store.list_memories(user_id="u1").total == 1
         store.close()
     client.close()
+
+
+@pytest.mark.parametrize(("backend", "mode"), BACKEND_MODES, ids=IDS)
+async def test_two_adds_racing_past_the_lookup_store_one_memory(
+    backend: str, mode: str, store_factory: Any
+) -> None:
+    from langmem_agno.extraction.duplicates import add_plan
+
+    store = store_factory(backend, mode)
+    scope: Any = {"user_id": "u1", "agent_id": None, "team_id": None}
+    # Two parallel tool calls of one reply: both look for a duplicate before either adds.
+    plans = [
+        add_plan(store, text, owner={"user_id": "u1"}, scope=scope, topics=None)
+        for text in ("User likes green tea", "user likes green tea.")
+    ]
+    searches = [next(p) for p in plans]
+    found = [s.run() if mode == "sync" else await s.arun() for s in searches]
+    assert found == [[], []]
+    outcomes = []
+    for plan, hits in zip(plans, found, strict=True):
+        step = plan.send(hits)
+        try:
+            while True:
+                step = plan.send(step.run() if mode == "sync" else await step.arun())
+        except StopIteration as done:
+            outcomes.append(done.value)
+    assert outcomes[0].memory.memory_id == outcomes[1].memory.memory_id
+    assert [m.memory for m in await _list(store, mode)] == ["User likes green tea"]
+    await store.aclose()
+
+
+def test_an_add_whose_id_was_taken_by_a_changed_memory_gets_a_new_id(store_factory: Any) -> None:
+    store = store_factory("sqlite-file", "sync")
+    first = _add_tool_sync(store, {"memory": "User likes green tea"}).artifact
+    store.update(first["memory_id"], user_id="u1", memory="User likes coffee")
+    again = _add_tool_sync(store, {"memory": "User likes green tea"}).artifact
+    assert again.get("duplicate_of") is None and again["memory_id"] != first["memory_id"]
+    assert sorted(m.memory for m in store.list_memories(user_id="u1")) == [
+        "User likes coffee",
+        "User likes green tea",
+    ]

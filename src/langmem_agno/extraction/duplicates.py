@@ -11,15 +11,17 @@ equal text holds every one of them, so it is among the best hits.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import unicodedata
+import uuid
 from collections.abc import Generator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from langmem_agno.extraction.prompt import search_query
-from langmem_agno.record import UserMemory
+from langmem_agno.record import UserMemory, now_epoch_s
 from langmem_agno.scope import ScopeKwargs
 from langmem_agno.stores.base import MemoryStore, ScoredMemory
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
@@ -27,10 +29,12 @@ from langmem_agno.twins import Call, arun_calls, run_calls, twin
 __all__ = [
     "DUPLICATE_SEARCH_LIMIT",
     "AddOutcome",
+    "add_plan",
     "add_unless_duplicate",
     "duplicate_in",
     "find_duplicate",
     "normalized_text",
+    "text_memory_id",
 ]
 
 logger = logging.getLogger(__name__)
@@ -40,6 +44,8 @@ logger = logging.getLogger(__name__)
 #: (then it is missed, and the text is stored: the check is bounded, not exhaustive).
 DUPLICATE_SEARCH_LIMIT = 100
 
+# Namespace of the ids the memory tools give new memories; never change it (see text_memory_id).
+_TOOL_ID_NAMESPACE = uuid.UUID("0b7f3c52-8e0a-4c8e-b2f4-6a1d9e3c5f21")
 _APOSTROPHES = re.compile("['\u2019\u02bc]")
 _NOT_WORD = re.compile(r"[^\w]|_", re.UNICODE)
 
@@ -70,6 +76,12 @@ def duplicate_in(text: str, memories: Iterable[UserMemory]) -> UserMemory | None
     if not key:
         return None
     return next((m for m in memories if normalized_text(m.memory) == key), None)
+
+
+def text_memory_id(scope: ScopeKwargs, text: str) -> str:
+    """The id a memory tool gives a new memory: the same for the same scope and normalised text."""
+    key = json.dumps([scope["user_id"], scope["agent_id"], scope["team_id"], normalized_text(text)])
+    return str(uuid.uuid5(_TOOL_ID_NAMESPACE, key))
 
 
 def _hits(store: MemoryStore, text: str, owner: dict[str, Any]) -> Call[list[ScoredMemory]]:
@@ -110,15 +122,15 @@ class AddOutcome:
     duplicate: bool
 
 
-def add_unless_duplicate(
+def add_plan(
     store: MemoryStore,
     text: str,
     *,
     owner: dict[str, Any],
     scope: ScopeKwargs,
     topics: Sequence[str] | None,
-) -> Call[AddOutcome]:
-    """The add of one memory, refused when the owner already has it, as one call in both styles.
+) -> Generator[Call[Any], Any, AddOutcome]:
+    """The add of one memory, refused when the owner already has it, as a plan of twin calls.
 
     Args:
         store: Where the memories live.
@@ -128,18 +140,44 @@ def add_unless_duplicate(
         topics: The new memory's topics.
 
     Returns:
-        A call whose result says what was stored, or which memory the text duplicates.
+        What was stored, or which memory the text duplicates.
     """
+    existing = yield from find_duplicate(store, text, owner)
+    if existing is not None:
+        logger.info(
+            "not adding a duplicate of memory %s for user %r", existing.memory_id, owner.get("user_id")
+        )
+        return AddOutcome(existing, duplicate=True)
+    add = twin(store.add, store.aadd)
+    # Two adds of one text racing past the lookup (parallel tool calls of one reply) get the
+    # same id, so the store's insert-if-absent keeps one memory.
+    now = now_epoch_s()
+    record = UserMemory(
+        memory_id=text_memory_id(scope, text),
+        memory=text,
+        topics=None if topics is None else list(topics),
+        created_at=now,
+        updated_at=now,
+    )
+    stored: UserMemory = yield add(record, **scope)
+    if normalized_text(stored.memory) != normalized_text(text):
+        # That id's memory was added earlier and has since been changed: a new id.
+        stored = yield add(text, **scope, topics=topics)
+    return AddOutcome(stored, duplicate=False)
+
+
+def add_unless_duplicate(
+    store: MemoryStore,
+    text: str,
+    *,
+    owner: dict[str, Any],
+    scope: ScopeKwargs,
+    topics: Sequence[str] | None,
+) -> Call[AddOutcome]:
+    """:func:`add_plan` as one call in both styles (what a memory tool runs)."""
 
     def plan() -> Generator[Call[Any], Any, AddOutcome]:
-        existing = yield from find_duplicate(store, text, owner)
-        if existing is not None:
-            logger.info(
-                "not adding a duplicate of memory %s for user %r", existing.memory_id, owner.get("user_id")
-            )
-            return AddOutcome(existing, duplicate=True)
-        stored: UserMemory = yield twin(store.add, store.aadd)(text, **scope, topics=topics)
-        return AddOutcome(stored, duplicate=False)
+        return add_plan(store, text, owner=owner, scope=scope, topics=topics)
 
     async def arun() -> AddOutcome:
         return await arun_calls(plan())

@@ -1,8 +1,9 @@
-"""The store contract: every behaviour on every backend (SQLite file and memory, MongoDB), sync and async.
+"""The store contract: every behaviour on every backend (SQLite, MongoDB, PostgreSQL), sync and async.
 
 Each test runs once per ``api`` parameter: sync methods, async twins through
-``AsyncMongoClient``, and async twins through Motor. Time is controlled by
-replacing the store's clock, never by sleeping.
+``AsyncMongoClient``, through Motor and through psycopg's async pool. Time is controlled
+by replacing the store's clock, never by sleeping. Word search and input validation are
+in ``test_store_contract_search.py``.
 """
 
 from __future__ import annotations
@@ -15,57 +16,15 @@ from typing import Any
 
 import pytest
 
-from conftest import BACKEND_MODES, StoreAPI
+from conftest import StoreAPI
+from contract_support import T0, Clock, clock_fixture, everything, raw_fixture, seed  # noqa: F401  (fixtures)
 from langmem_agno import (
     InvalidMemoryError,
     MemoryNotFoundError,
-    MemoryStore,
-    MongoMemoryStore,
     SQLiteMemoryStore,
     StoreUnavailableError,
     UserMemory,
 )
-from langmem_agno.record import MEMORY_FIELDS
-from raw_rows import raw_rows
-
-T0 = 1_700_000_000
-
-
-class Clock:
-    """A settable stand-in for ``now_epoch_s``."""
-
-    def __init__(self, start: int) -> None:
-        self.now = start
-
-    def __call__(self) -> int:
-        return self.now
-
-    def tick(self, seconds: int = 10) -> int:
-        self.now += seconds
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    c = Clock(T0)
-    monkeypatch.setattr("langmem_agno.stores.validation.now_epoch_s", c)
-    monkeypatch.setattr("langmem_agno.record.now_epoch_s", c)
-    return c
-
-
-@pytest.fixture
-def raw(request: pytest.FixtureRequest) -> Callable[[MemoryStore], list[dict[str, Any]]]:
-    """Read every stored record of a store straight from its database, bypassing the store."""
-
-    def read(store: MemoryStore) -> list[dict[str, Any]]:
-        client = request.getfixturevalue("mongo_client") if isinstance(store, MongoMemoryStore) else None
-        return raw_rows(store, client)
-
-    return read
-
-
-async def everything(api: StoreAPI, user_id: str) -> list[UserMemory]:
-    return (await api.list_memories(user_id=user_id, sort="asc")).items
 
 
 # ------------------------------------------------------------------ add / get
@@ -171,23 +130,8 @@ async def test_add_many_empty_is_a_no_op(api: StoreAPI, raw: Any) -> None:
 
 
 # ------------------------------------------------------------------ list
-async def _seed(api: StoreAPI, clock: Clock) -> list[UserMemory]:
-    out = []
-    for text, agent, team, topics in [
-        ("Lives in Paris", "a1", None, ["home"]),
-        ("Prefers email", "a1", "t1", ["contact"]),
-        ("Has a dog named Rex", "a2", "t1", ["pets", "home"]),
-        ("Allergic to peanuts", None, None, ["health"]),
-    ]:
-        clock.tick()
-        out.append(await api.add(text, user_id="u1", agent_id=agent, team_id=team, topics=topics))
-    clock.tick()
-    await api.add("Other user's fact", user_id="u2", agent_id="a1", topics=["home"])
-    return out
-
-
 async def test_list_sorts_by_updated_at(api: StoreAPI, clock: Clock) -> None:
-    seeded = await _seed(api, clock)
+    seeded = await seed(api, clock)
     desc = await api.list_memories(user_id="u1")
     assert [m.memory_id for m in desc] == [m.memory_id for m in reversed(seeded)]
     asc = await api.list_memories(user_id="u1", sort="asc")
@@ -204,7 +148,7 @@ async def test_same_second_memories_keep_the_order_they_were_written(api: StoreA
 
 
 async def test_list_filters(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
 
     async def ids(**kw: Any) -> set[str]:
         page = await api.list_memories(user_id="u1", **kw)
@@ -221,7 +165,7 @@ async def test_list_filters(api: StoreAPI, clock: Clock) -> None:
 
 
 async def test_list_pages(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
     newest_first = [m.memory_id for m in reversed(s)]
     p = await api.list_memories(user_id="u1", limit=3)
     assert ([m.memory_id for m in p], p.total, p.limit, p.offset) == (newest_first[:3], 4, 3, 0)
@@ -290,7 +234,7 @@ async def test_update_changes_only_given_fields(api: StoreAPI, clock: Clock) -> 
 
 
 async def test_update_moves_memory_to_the_top(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
     clock.tick()
     await api.update(s[0].memory_id, user_id="u1", feedback="seen")
     newest = (await api.list_memories(user_id="u1", limit=1)).items[0]
@@ -304,7 +248,7 @@ async def test_update_unknown_id_raises_naming_it(api: StoreAPI) -> None:
 
 # ------------------------------------------------------------------ delete / clear
 async def test_delete(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
     assert await api.delete(s[0].memory_id, user_id="u1") is True
     assert await api.get(s[0].memory_id, user_id="u1") is None
     assert await api.delete(s[0].memory_id, user_id="u1") is False
@@ -312,7 +256,7 @@ async def test_delete(api: StoreAPI, clock: Clock) -> None:
 
 
 async def test_delete_many(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
     assert await api.delete_many([s[0].memory_id, s[1].memory_id, "ghost"], user_id="u1") == 2
     assert await api.delete_many([], user_id="u1") == 0
     assert [m.memory_id for m in await everything(api, "u1")] == [s[2].memory_id, s[3].memory_id]
@@ -320,7 +264,7 @@ async def test_delete_many(api: StoreAPI, clock: Clock) -> None:
 
 
 async def test_clear_only_that_user(api: StoreAPI, clock: Clock) -> None:
-    await _seed(api, clock)
+    await seed(api, clock)
     assert await api.clear(user_id="u1") == 4
     assert (await api.list_memories(user_id="u1")).total == 0
     assert (await api.list_memories(user_id="u2")).total == 1
@@ -328,7 +272,7 @@ async def test_clear_only_that_user(api: StoreAPI, clock: Clock) -> None:
 
 
 async def test_clear_one_agent_or_team(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
+    s = await seed(api, clock)
     assert await api.clear(user_id="u1", agent_id="a1") == 2
     assert {m.memory_id for m in await everything(api, "u1")} == {s[2].memory_id, s[3].memory_id}
     assert await api.clear(user_id="u1", team_id="t1") == 1
@@ -339,7 +283,7 @@ async def test_clear_one_agent_or_team(api: StoreAPI, clock: Clock) -> None:
 
 # ------------------------------------------------------------------ topics / stats
 async def test_list_topics(api: StoreAPI, clock: Clock) -> None:
-    await _seed(api, clock)
+    await seed(api, clock)
     await api.add("No topics here", user_id="u1")
     assert await api.list_topics(user_id="u1") == ["contact", "health", "home", "pets"]
     assert await api.list_topics(user_id="u1", agent_id="a2") == ["home", "pets"]
@@ -348,7 +292,7 @@ async def test_list_topics(api: StoreAPI, clock: Clock) -> None:
 
 
 async def test_user_stats(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)  # u1 last at T0+40, u2 at T0+50
+    s = await seed(api, clock)  # u1 last at T0+40, u2 at T0+50
     clock.tick()
     await api.add("third user", user_id="u3")  # T0+60
     stats, total = await api.user_stats(user_id="u1")
@@ -370,165 +314,6 @@ async def test_user_stats(api: StoreAPI, clock: Clock) -> None:
     stats, _ = await api.user_stats(limit=1)
     assert (stats[0].user_id, stats[0].last_memory_updated_at) == ("u1", clock.now)
     assert await api.user_stats(user_id="nobody") == ([], 0)
-
-
-# ------------------------------------------------------------------ search
-async def test_search_matches_words_case_insensitively(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
-    hits = await api.search("EMAIL", user_id="u1")
-    assert [h.memory.memory_id for h in hits] == [s[1].memory_id]
-    assert hits[0].matched_terms == ("email",)
-    prefix = await api.search("pref", user_id="u1")
-    assert [h.memory.memory_id for h in prefix] == [s[1].memory_id]
-    by_topic = await api.search("pets", user_id="u1")
-    assert [h.memory.memory_id for h in by_topic] == [s[2].memory_id]
-    assert await api.search("zebra", user_id="u1") == []
-
-
-async def test_search_ranks_by_terms_matched_then_recency(api: StoreAPI, clock: Clock) -> None:
-    older_two = await api.add("Sarah likes green tea", user_id="u1")
-    clock.tick()
-    one = await api.add("Sarah likes coffee", user_id="u1")
-    clock.tick()
-    newer_one = await api.add("Green is Sarah's colour", user_id="u1")
-    hits = await api.search("green tea", user_id="u1")
-    assert [h.memory.memory_id for h in hits] == [older_two.memory_id, newer_one.memory_id]
-    assert hits[0].score > hits[1].score
-    all_sarah = await api.search("sarah", user_id="u1")
-    assert [h.memory.memory_id for h in all_sarah] == [
-        newer_one.memory_id,
-        one.memory_id,
-        older_two.memory_id,
-    ]
-    assert len(await api.search("sarah", user_id="u1", limit=2)) == 2
-
-
-async def test_search_filters(api: StoreAPI, clock: Clock) -> None:
-    s = await _seed(api, clock)
-    assert [h.memory.memory_id for h in await api.search("home dog paris", user_id="u1", agent_id="a2")] == [
-        s[2].memory_id
-    ]
-    assert [h.memory.memory_id for h in await api.search("paris dog", user_id="u1", topics=["pets"])] == [
-        s[2].memory_id
-    ]
-
-
-async def test_search_finds_non_ascii_words(api: StoreAPI) -> None:
-    m = await api.add("Étudie à l'École Normale", user_id="u1", topics=["Éducation"])
-    assert [h.memory.memory_id for h in await api.search("école", user_id="u1")] == [m.memory_id]
-    assert [h.memory.memory_id for h in await api.search("ÉDUCATION", user_id="u1")] == [m.memory_id]
-
-
-@pytest.mark.parametrize("query", [".*", "%", "%%", "*", "(", "[a-z]+", "$where", "\\", "   "])
-async def test_search_metacharacters_match_nothing(api: StoreAPI, query: str) -> None:
-    await api.add("Sarah prefers email", user_id="u1")
-    await api.add("user_name is sarah_b", user_id="u1")
-    assert await api.search(query, user_id="u1") == []
-
-
-async def test_search_treats_query_literally(api: StoreAPI, raw: Any) -> None:
-    plain = await api.add("Sarah prefers email", user_id="u1")
-    underscore = await api.add("Uses _private names", user_id="u1")
-    assert [h.memory.memory_id for h in await api.search("_", user_id="u1")] == [underscore.memory_id]
-    before = raw(api.store)
-    hits = await api.search("'; DROP TABLE agno_memories; -- email", user_id="u1")
-    assert [h.memory.memory_id for h in hits] == [plain.memory_id]
-    assert hits[0].matched_terms == ("email",)
-    assert raw(api.store) == before
-
-
-async def test_search_rejects_bad_arguments(api: StoreAPI) -> None:
-    with pytest.raises(InvalidMemoryError, match="search query must be a string, got dict"):
-        await api.search({"$regex": ".*"}, user_id="u1")
-    with pytest.raises(InvalidMemoryError, match="limit must be an integer >= 1, got 0"):
-        await api.search("x", user_id="u1", limit=0)
-
-
-# ------------------------------------------------------------------ validation
-INJECTION = {"$ne": None}
-
-
-def _bad_calls() -> list[tuple[str, tuple[Any, ...], dict[str, Any], str]]:
-    return [
-        ("add", ("",), {"user_id": "u1"}, "memory text is empty: ''"),
-        ("add", ("   \n",), {"user_id": "u1"}, "memory text is empty"),
-        ("add", (42,), {"user_id": "u1"}, "memory text must be a string, got int 42"),
-        ("add", ("x" * 2001,), {"user_id": "u1"}, "2001 characters"),
-        ("add", ("x",), {"user_id": "u1", "topics": "home"}, "topics must be a list of strings, got 'home'"),
-        ("add", ("x",), {"user_id": "u1", "topics": ["ok", 7]}, "topic must be a string, got 7"),
-        ("add", ("x",), {"user_id": "u1", "topics": ["t" * 65]}, "65 characters; the limit is 64"),
-        ("add", ("x",), {"user_id": "u1", "topics": [f"t{i}" for i in range(21)]}, "21 topics"),
-        ("add", ("x",), {"user_id": INJECTION}, "user_id must be a string, got dict {'$ne': None}"),
-        ("add", ("x",), {"user_id": ""}, "user_id must not be empty"),
-        ("add", ("x",), {"user_id": "u1", "agent_id": INJECTION}, "agent_id must be a string, got dict"),
-        ("add", ("x",), {"user_id": "u1", "team_id": 5}, "team_id must be a string, got int 5"),
-        ("add", ("x",), {"user_id": "u1", "input": 3}, "input must be a string, got int 3"),
-        ("add", (UserMemory(memory="x", user_id="u2"),), {"user_id": "u1"}, "belongs to user 'u2', not 'u1'"),
-        ("add_many", ("abc",), {"user_id": "u1"}, "memories must be a list, got str"),
-        ("get", (INJECTION,), {"user_id": "u1"}, "memory_id must be a string, got dict {'$ne': None}"),
-        ("get", ("m1",), {"user_id": INJECTION}, "user_id must be a string, got dict"),
-        ("list_memories", (), {"user_id": INJECTION}, "user_id must be a string"),
-        ("list_memories", (), {"user_id": "u1", "agent_id": INJECTION}, "agent_id must be a string"),
-        ("list_memories", (), {"user_id": "u1", "topics": [INJECTION]}, "topic must be a string, got {'$ne'"),
-        ("update", (INJECTION,), {"user_id": "u1", "memory": "x"}, "memory_id must be a string"),
-        ("update", ("m1",), {"user_id": INJECTION, "memory": "x"}, "user_id must be a string"),
-        ("update", ("m1",), {"user_id": "u1", "memory": ""}, "memory text is empty"),
-        ("update", ("m1",), {"user_id": "u1", "memory": "y" * 2001}, "2001 characters"),
-        ("update", ("m1",), {"user_id": "u1", "topics": "home"}, "topics must be a list of strings"),
-        ("update", ("m1",), {"user_id": "u1", "feedback": 1}, "feedback must be a string, got 1"),
-        ("delete", (INJECTION,), {"user_id": "u1"}, "memory_id must be a string"),
-        ("delete", ("m1",), {"user_id": INJECTION}, "user_id must be a string"),
-        ("delete_many", ("m1",), {"user_id": "u1"}, "memory_ids must be a list of ids, got 'm1'"),
-        ("delete_many", (["m1", INJECTION],), {"user_id": "u1"}, "memory_id must be a string, got dict"),
-        ("clear", (), {"user_id": INJECTION}, "user_id must be a string"),
-        ("clear", (), {"user_id": "u1", "team_id": INJECTION}, "team_id must be a string"),
-        ("list_topics", (), {"user_id": INJECTION}, "user_id must be a string"),
-        ("user_stats", (), {"user_id": INJECTION}, "user_id must be a string"),
-        ("search", ("x",), {"user_id": INJECTION}, "user_id must be a string"),
-    ]
-
-
-@pytest.mark.parametrize(("method", "args", "kwargs", "message"), _bad_calls())
-async def test_bad_input_is_refused_and_changes_nothing(
-    api: StoreAPI, raw: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any], message: str
-) -> None:
-    await api.add(
-        UserMemory(memory_id="m1", memory="Lives in Paris", topics=["home"], created_at=T0), user_id="u1"
-    )
-    await api.add("Other user's fact", user_id="u2")
-    before = raw(api.store)
-    with pytest.raises(InvalidMemoryError) as err:
-        await getattr(api, method)(*args, **kwargs)
-    assert message in str(err.value)
-    assert raw(api.store) == before
-
-
-@pytest.fixture(params=BACKEND_MODES, ids=[f"{b}-{m}" for b, m in BACKEND_MODES])
-async def small_api(request: pytest.FixtureRequest, store_factory: Any) -> Any:
-    backend, mode = request.param
-    store = store_factory(backend, mode, max_memory_chars=20)
-    yield StoreAPI(store, mode)
-    await store.aclose()
-
-
-async def test_max_memory_chars_is_configurable(small_api: StoreAPI, raw: Any) -> None:
-    ok = await small_api.add("x" * 20, user_id="u1")
-    before = raw(small_api.store)
-    with pytest.raises(InvalidMemoryError, match=r"21 characters \('x{21}'\.\.\.\); the limit is 20"):
-        await small_api.add("x" * 21, user_id="u1")
-    with pytest.raises(InvalidMemoryError, match="the limit is 20"):
-        await small_api.add_many([UserMemory(memory="y" * 30)], user_id="u1")
-    with pytest.raises(InvalidMemoryError, match="the limit is 20"):
-        await small_api.update(ok.memory_id, user_id="u1", memory="z" * 21)
-    assert raw(small_api.store) == before
-
-
-async def test_stored_records_have_exactly_the_agno_fields(api: StoreAPI, raw: Any) -> None:
-    await api.add("x", user_id="u1", topics=["t"], input="i")
-    m = (await api.list_memories(user_id="u1")).items[0]
-    await api.update(m.memory_id, user_id="u1", feedback="f")
-    [record] = raw(api.store)
-    assert set(record) == set(MEMORY_FIELDS)
 
 
 # ------------------------------------------------------------------ concurrency

@@ -248,7 +248,8 @@ class Optimizing:
                 team's memories into one.
             preview: Plan the changes and return them without writing anything.
             batch_chars: Most characters of memories shown to the model in one call.
-            max_memories: Most memories read (the oldest first).
+            max_memories: Most memories read (the oldest first); any others are left as they
+                are, and not counted in the result.
 
         Returns:
             The changes, before and after, and the counts.

@@ -171,6 +171,18 @@ def hybrid(
     return scores
 
 
+def peaked_weight(a: Asked, low: float = 0.7, high: float = 0.9, gap: float = 0.6) -> float:
+    """A dense weight per query: ``high`` when the best dense z-score stands ``gap`` above the next."""
+    dense = centred(a, CENTRE_SHRINK)[0]
+    z = np.sort((dense - dense.mean()) / (float(dense.std()) or 1.0))
+    return high if len(z) > 1 and z[-1] - z[-2] >= gap else low
+
+
+def length_weight(a: Asked, low: float = 0.7, high: float = 0.9, words: int = 3) -> float:
+    """A dense weight per query: ``high`` for a question of at least ``words`` content words."""
+    return high if len(content_terms(a.question.text)) >= words else low
+
+
 def diverse(a: Asked, keep: float, depth: int = 10) -> list[int]:
     """Maximal marginal relevance over the hybrid's top ``depth``, then the rest in order."""
     scores = hybrid(a)
@@ -196,6 +208,8 @@ VARIANTS: dict[str, Callable[[Asked], list[int]]] = {
     "lib hybrid": lambda a: ranked(hybrid(a)),
     "dense weight 0.7": lambda a: ranked(hybrid(a, weight=0.7)),
     "dense weight 0.9": lambda a: ranked(hybrid(a, weight=0.9)),
+    "dense weight 0.9 if peaked, else 0.7": lambda a: ranked(hybrid(a, weight=peaked_weight(a))),
+    "dense weight 0.9 if 3+ words, else 0.7": lambda a: ranked(hybrid(a, weight=length_weight(a))),
     "no centring": lambda a: ranked(hybrid(a, shrink=None)),
     "full centring": lambda a: ranked(hybrid(a, shrink=0.0)),
     "second pass 0.2": lambda a: ranked(hybrid(a, feedback=0.2)),

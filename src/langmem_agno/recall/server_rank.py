@@ -4,8 +4,8 @@ The per-scope view reads every memory of a scope once per change; a database tha
 ranks by vectors itself needs none of that per query. This plan keeps the scope's
 vectors current from the memories changed since its last look
 (:func:`~langmem_agno.recall.upkeep.sync_changed`), asks the server for the best
-``n`` by vector, and, for hybrid, blends them with BM25 over the memories that share
-a word stem with the query (found by the store's word search). Scores are normalised
+``n`` by vector, and, for hybrid, blends them with BM25 over the store's best word-search
+hits (a bounded pool, found in the server). Scores are normalised
 over those candidates, not over the whole scope as on the view; a date the question
 names boosts the candidates created near it.
 """
@@ -26,11 +26,13 @@ from langmem_agno.record import UserMemory
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 from langmem_agno.twins import twin
 
-__all__ = ["SERVER_CANDIDATES", "ServerRanking", "server_ranked"]
+__all__ = ["LEXICAL_POOL_FACTOR", "SERVER_CANDIDATES", "ServerRanking", "server_ranked"]
 
 #: At least this many vector candidates are asked of the server, so normalising and a date's
 #: boost have a field to work on even for k=1.
 SERVER_CANDIDATES = 20
+#: How many word-search hits, per vector candidate, BM25 ranks for the lexical side of hybrid.
+LEXICAL_POOL_FACTOR = 5
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def server_ranked(
     pool: dict[str, UserMemory] = {h.memory.memory_id: h.memory for h in dense}
     lexical_by_id: dict[str, float] = {}
     if how.hybrid:
+        # The store's own word search (in the server) hands over a bounded pool to rank by BM25.
         words = (
-            (yield twin(index.word_candidates, index.aword_candidates)(flt, query))
+            (yield twin(index.related, index.arelated)(flt, query, n * LEXICAL_POOL_FACTOR))
             if index.lexical_in_process
             else None
         )

@@ -84,10 +84,10 @@ def test_redaction_names_the_kind(text: str, redacted: str) -> None:
     assert F.redact(text, "[redacted: {kind}]") == redacted
 
 
-def test_the_filter_costs_little_on_long_hostile_text() -> None:
-    import time
-
-    for text in ("password is " * 2_000, "4" * 20_000, "1 " * 10_000, "sk-" + "a-" * 5_000):
-        start = time.perf_counter()
-        F.find(text)
-        assert time.perf_counter() - start < 1.0, text[:30]
+def test_long_hostile_text_is_scanned_to_the_end() -> None:
+    # What these shapes cost is measured by benchmarks/bench_secrets.py; here, what the filter finds.
+    assert [F.find(t) for t in ("4" * 20_000, "1 " * 10_000)] == [[], []]  # no card in a digit run
+    assert F.redact("sk-" + "a-" * 5_000) == "[redacted]"  # a key is redacted whole, however long
+    repeated = F.redact("password is " * 2_000)
+    # Every other "password" is the value of the one before it, to the very end of the text.
+    assert repeated.count("[redacted]") == 1_000 and repeated.endswith("is [redacted] is ")

@@ -436,6 +436,8 @@ class MemoryManager(Optimizing):
                 for target, text, topics in plan.updates
             ],
             "deletes": [m.memory_id for m in plan.deletes],
+            # As the model was shown them: the history's "before" without reading them again.
+            "before": [*(target for target, _, _ in plan.updates), *plan.deletes],
         }
 
     @staticmethod

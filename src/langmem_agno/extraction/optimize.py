@@ -325,7 +325,7 @@ class Optimizing:
                 # inside the block), so the store's history names the path.
                 with recording("optimization"):
                     changes: ChangeSet = yield twin(store.apply_changes, store.aapply_changes)(
-                        **scope.as_kwargs(), updates=updates, deletes=deletes
+                        **scope.as_kwargs(), updates=updates, deletes=deletes, before=before
                     )
             except LangmemAgnoError:
                 raise

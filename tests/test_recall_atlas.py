@@ -280,3 +280,39 @@ def test_atlas_vector_search_ranks_in_the_server(mongo_uri: str, mongo_db_name: 
     assert len(listener.vector_searches()) == 1
     assert listener.memory_reads(store.collection) == []
     store.close()
+
+
+def test_served_recall_keeps_each_vector_s_agent_and_team_those_of_its_memory(
+    mongo_uri: str, mongo_db_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from langmem_agno.recall.dense import StoredVector, text_hash
+
+    _pretend_atlas(monkeypatch)
+    monkeypatch.setattr(MongoRecallIndex, "server_dense", _cosine_in_the_collection)
+    store = MongoMemoryStore(mongo_uri, database=mongo_db_name)
+    added = [store.add(text, user_id="u1", agent_id="a1") for text in MEMORIES]
+    embeddings = ConceptEmbeddings()
+    retriever = MemoryRetriever(store=store, embeddings=embeddings, ranking="dense", k=1)
+    # Vectors as an older release wrote them: no agent or team, which $vectorSearch would filter out.
+    index = recall_index(store)
+    rows = [
+        (m.memory_id, StoredVector(text_hash(m.memory), np.asarray(embeddings._vector(m.memory), np.float32)))
+        for m in added
+    ]
+    index.save_vectors("u1", retriever.guard.name, rows)
+    vectors = store.companion_collection("vectors")
+    assert {d["agent_id"] for d in vectors.find({})} == {None}
+    assert [h.memory.memory for h in retriever.rank("Does she have a pet?", user_id="u1")] == [MEMORIES[4]]
+    assert embeddings.documents_embedded == []  # the vectors were current: only their owners were not
+    assert {d["agent_id"] for d in vectors.find({})} == {"a1"}
+    # Another writer (Agno replaces whole documents) hands the memory to another agent, text unchanged.
+    memories = vectors.database[store.collection]
+    later = max(m.updated_at for m in added) + 5
+    memories.update_one({"memory_id": added[4].memory_id}, {"$set": {"agent_id": "a2", "updated_at": later}})
+    retriever.rank("Does she have a pet?", user_id="u1")
+    owners = {d["memory_id"]: d["agent_id"] for d in vectors.find({})}
+    assert owners[added[4].memory_id] == "a2"
+    assert {a for mid, a in owners.items() if mid != added[4].memory_id} == {"a1"}
+    store.close()

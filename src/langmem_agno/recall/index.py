@@ -268,6 +268,12 @@ class RecallIndex:
         """Async twin of :meth:`save_vectors`."""
         self.save_vectors(user_id, model, rows, owners)
 
+    def keep_owners(self, user_id: str, model: str, owners: Owners) -> None:
+        """Bring the agent and team kept with these memories' vectors up to date (where kept at all)."""
+
+    async def akeep_owners(self, user_id: str, model: str, owners: Owners) -> None:
+        """Async twin of :meth:`keep_owners`."""
+
     def server_search(self) -> bool:
         """Whether the database ranks by vectors itself (then :meth:`server_dense` serves dense recall)."""
         return False

@@ -22,7 +22,7 @@ from threading import Lock
 from typing import Any
 
 import numpy as np
-from pymongo import ASCENDING, DeleteMany, ReplaceOne
+from pymongo import ASCENDING, DeleteMany, ReplaceOne, UpdateMany
 from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.operations import SearchIndexModel
 
@@ -241,6 +241,43 @@ class MongoRecallIndex(RecallIndex):
         if rows:
             try:
                 writes = self._writes(user_id, model, rows, owners)
+                await (await self._acoll()).bulk_write(writes, ordered=False)
+            except PyMongoError as exc:
+                raise self._error(exc) from exc
+
+    @staticmethod
+    def _owner_writes(user_id: str, model: str, owners: Owners) -> list[UpdateMany]:
+        # Only documents whose agent or team differ match, so an unchanged scope writes nothing.
+        return [
+            UpdateMany(
+                {
+                    "memory_id": mid,
+                    "model": model,
+                    "user_id": user_id,
+                    "$or": [{"agent_id": {"$ne": agent}}, {"team_id": {"$ne": team}}],
+                },
+                {"$set": {"agent_id": agent, "team_id": team}},
+            )
+            for mid, (agent, team) in owners.items()
+        ]
+
+    def keep_owners(self, user_id: str, model: str, owners: Owners) -> None:
+        """Set the agent and team kept with these memories' vectors where they differ from the memories'.
+
+        Vectors written before they carried owners, and memories moved to another agent
+        or team without a change of text, are put right this way.
+        """
+        if owners:
+            try:
+                self._coll().bulk_write(self._owner_writes(user_id, model, owners), ordered=False)
+            except PyMongoError as exc:
+                raise self._error(exc) from exc
+
+    async def akeep_owners(self, user_id: str, model: str, owners: Owners) -> None:
+        """Async twin of :meth:`keep_owners`."""
+        if owners:
+            try:
+                writes = self._owner_writes(user_id, model, owners)
                 await (await self._acoll()).bulk_write(writes, ordered=False)
             except PyMongoError as exc:
                 raise self._error(exc) from exc

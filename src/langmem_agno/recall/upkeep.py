@@ -80,6 +80,10 @@ def sync_changed(guard: EmbeddingsGuard, index: RecallIndex, flt: MemoryFilter) 
         )
         if not (yield from embed_stale(guard, index, flt.user_id, changed, stored)):
             return False
+        # The server filters vectors by agent and team: a memory moved to another one, or a
+        # vector written before they were kept, must carry the memory's own.
+        owners = {m.memory_id: (m.agent_id, m.team_id) for m in changed}
+        yield twin(index.keep_owners, index.akeep_owners)(flt.user_id, guard.name, owners)
     marks = [m.updated_at or m.created_at for m in changed]
     index.mark_vector_sync(flt, guard.name, stamp, max(marks, default=since))
     return True

@@ -15,6 +15,7 @@ from psycopg import sql
 from langmem_agno.agents.store_values import SUFFIX, StoredValue, ValueCompanion
 from langmem_agno.record import now_epoch_s
 from langmem_agno.stores.postgres import PostgresMemoryStore
+from langmem_agno.stores.postgres_ddl import CompanionTables
 from langmem_agno.stores.postgres_sql import Plan, Statement
 
 __all__ = ["PostgresValueCompanion"]
@@ -31,13 +32,10 @@ class PostgresValueCompanion(ValueCompanion):
         super().__init__()
         self.store = store
         self.table = sql.Identifier(store.schema, f"{store.table}_{SUFFIX}")
-        self._ready = False
+        self._tables = CompanionTables(store, "values", self._ddl)
 
     def _ddl(self) -> Plan[None]:
         schema, memories = self.store.schema, self.store.table
-        # Concurrent first uses would race on the catalog's unique keys: the lock queues them.
-        lock_key = f"langmem_agno:{schema}.{memories}_values"
-        yield Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"), (lock_key,))
         yield Statement(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (memory_id VARCHAR PRIMARY KEY, user_id VARCHAR NOT NULL, "
@@ -56,16 +54,6 @@ class PostgresValueCompanion(ValueCompanion):
                 "CREATE OR REPLACE TRIGGER {} AFTER DELETE ON {} FOR EACH ROW EXECUTE FUNCTION {}()"
             ).format(sql.Identifier(f"lma_{memories}_values_ad"), sql.Identifier(schema, memories), function)
         )
-
-    def _ensure(self) -> None:
-        if not self._ready:
-            self.store._run(self._ddl(), atomic=True)
-            self._ready = True
-
-    async def _aensure(self) -> None:
-        if not self._ready:
-            await self.store._arun(self._ddl(), atomic=True)
-            self._ready = True
 
     def _load_plan(self, user_id: str, memory_ids: Sequence[str]) -> Plan[dict[str, StoredValue]]:
         rows, _ = yield Statement(
@@ -103,36 +91,36 @@ class PostgresValueCompanion(ValueCompanion):
         """The stored values of these memories of ``user_id`` (absent ones left out)."""
         if not memory_ids:
             return {}
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._load_plan(user_id, memory_ids))
 
     async def aload(self, user_id: str, memory_ids: Sequence[str]) -> dict[str, StoredValue]:
         """Async twin of :meth:`load`."""
         if not memory_ids:
             return {}
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._load_plan(user_id, memory_ids))
 
     def save(self, user_id: str, rows: Sequence[tuple[str, StoredValue]]) -> None:
         """Store (or replace) the values of these memories, in one statement."""
         if rows:
-            self._ensure()
+            self._tables.ensure()
             self.store._run(self._save_plan(user_id, rows))
 
     async def asave(self, user_id: str, rows: Sequence[tuple[str, StoredValue]]) -> None:
         """Async twin of :meth:`save`."""
         if rows:
-            await self._aensure()
+            await self._tables.aensure()
             await self.store._arun(self._save_plan(user_id, rows))
 
     def delete(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """Forget the values of these memories."""
         if memory_ids:
-            self._ensure()
+            self._tables.ensure()
             self.store._run(self._delete_plan(user_id, memory_ids))
 
     async def adelete(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """Async twin of :meth:`delete`."""
         if memory_ids:
-            await self._aensure()
+            await self._tables.aensure()
             await self.store._arun(self._delete_plan(user_id, memory_ids))

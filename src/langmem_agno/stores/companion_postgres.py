@@ -17,6 +17,7 @@ from psycopg import sql
 
 from langmem_agno.stores.companion_docs import CompanionDocs, Doc, StoredDoc, _check_role
 from langmem_agno.stores.postgres import PostgresMemoryStore
+from langmem_agno.stores.postgres_ddl import CompanionTables
 from langmem_agno.stores.postgres_sql import Plan, Statement
 
 __all__ = ["PostgresDocs"]
@@ -39,12 +40,10 @@ class PostgresDocs(CompanionDocs):
         self.table = sql.Identifier(store.schema, name)
         self._indexes = (sql.Identifier(f"lma_{name}_user"), sql.Identifier(f"lma_{name}_due"))
         self.where = f"PostgreSQL {store.schema}.{name}"
-        self._ready = False
+        self._tables = CompanionTables(store, role, self._ddl)
 
     # ------------------------------------------------------------ plans
     def _ddl(self) -> Plan[None]:
-        # Concurrent first uses would race on the catalog's unique keys: the lock queues them.
-        yield Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"), (self.where,))
         yield Statement(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key VARCHAR PRIMARY KEY, user_id VARCHAR NOT NULL, "
@@ -108,68 +107,58 @@ class PostgresDocs(CompanionDocs):
         return [StoredDoc(str(r["key"]), json.loads(r["doc"]), int(r["version"])) for r in rows]
 
     # ------------------------------------------------------------ running them
-    def _ensure(self) -> None:
-        if not self._ready:
-            self.store._run(self._ddl(), atomic=True)
-            self._ready = True
-
-    async def _aensure(self) -> None:
-        if not self._ready:
-            await self.store._arun(self._ddl(), atomic=True)
-            self._ready = True
-
     def get(self, key: str) -> StoredDoc | None:
         """See :meth:`CompanionDocs.get`."""
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._get_plan(key))
 
     async def aget(self, key: str) -> StoredDoc | None:
         """See :meth:`CompanionDocs.aget`."""
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._get_plan(key))
 
     def put(self, key: str, doc: Doc, version: int | None, *, user_id: str, due: float | None = None) -> bool:
         """See :meth:`CompanionDocs.put`: one conditional statement."""
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._put_plan(key, doc, version, user_id, due))
 
     async def aput(
         self, key: str, doc: Doc, version: int | None, *, user_id: str, due: float | None = None
     ) -> bool:
         """See :meth:`CompanionDocs.aput`."""
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._put_plan(key, doc, version, user_id, due))
 
     def delete(self, key: str) -> Doc | None:
         """See :meth:`CompanionDocs.delete`."""
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._delete_plan(key))
 
     async def adelete(self, key: str) -> Doc | None:
         """See :meth:`CompanionDocs.adelete`."""
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._delete_plan(key))
 
     def delete_user(self, user_id: str) -> int:
         """See :meth:`CompanionDocs.delete_user`."""
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._delete_user_plan(user_id))
 
     async def adelete_user(self, user_id: str) -> int:
         """See :meth:`CompanionDocs.adelete_user`."""
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._delete_user_plan(user_id))
 
     def scan(
         self, *, user_id: str | None = None, due_before: float | None = None, limit: int = 100
     ) -> list[StoredDoc]:
         """See :meth:`CompanionDocs.scan`."""
-        self._ensure()
+        self._tables.ensure()
         return self.store._run(self._scan_plan(user_id, due_before, limit))
 
     async def ascan(
         self, *, user_id: str | None = None, due_before: float | None = None, limit: int = 100
     ) -> list[StoredDoc]:
         """See :meth:`CompanionDocs.ascan`."""
-        await self._aensure()
+        await self._tables.aensure()
         return await self.store._arun(self._scan_plan(user_id, due_before, limit))

@@ -16,6 +16,7 @@ from psycopg.types.json import Jsonb
 
 from langmem_agno.stores.history import HistoryRow, LifecycleRows, entry_from_row
 from langmem_agno.stores.postgres import PostgresMemoryStore
+from langmem_agno.stores.postgres_ddl import CompanionTables
 from langmem_agno.stores.postgres_sql import Plan, Statement
 from langmem_agno.stores.types import HistoryEntry
 
@@ -60,13 +61,10 @@ class PostgresLifecycleRows(LifecycleRows):
         self.history = sql.Identifier(store.schema, f"{store.table}_history")
         self.expiry = sql.Identifier(store.schema, f"{store.table}_expiry")
         self.where = f"PostgreSQL {store.schema}.{store.table}_history / _expiry"
-        self._ready = False
+        self._tables = CompanionTables(store, "lifecycle", self._ddl)
 
     def _ddl(self) -> Plan[None]:
         h, e, table = self.history, self.expiry, self.store.table
-        # Concurrent first uses (several processes) would race on the catalog: they queue on this lock.
-        lock_key = f"langmem_agno:{self.store.schema}.{table}:lifecycle"
-        yield Statement(sql.SQL("SELECT pg_advisory_xact_lock(hashtext(%s))"), (lock_key,))
         yield Statement(
             sql.SQL(
                 "CREATE TABLE IF NOT EXISTS {} (key VARCHAR PRIMARY KEY, seq BIGINT NOT NULL, "
@@ -95,15 +93,11 @@ class PostgresLifecycleRows(LifecycleRows):
     # Each public method runs one plan on the store's pool, the async twins on its async pool;
     # the tables are created first, once per process, in a transaction of their own.
     def _sync(self, plan: Plan[T], *, atomic: bool = False) -> T:
-        if not self._ready:
-            self.store._run(self._ddl(), atomic=True)
-            self._ready = True
+        self._tables.ensure()
         return self.store._run(plan, atomic=atomic)
 
     async def _async(self, plan: Plan[T], *, atomic: bool = False) -> T:
-        if not self._ready:
-            await self.store._arun(self._ddl(), atomic=True)
-            self._ready = True
+        await self._tables.aensure()
         return await self.store._arun(plan, atomic=atomic)
 
     def _write_plan(self, rows: Sequence[HistoryRow]) -> Plan[None]:

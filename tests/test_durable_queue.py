@@ -43,20 +43,33 @@ def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
     return sorted(m.memory for m in store.list_memories(user_id=user_id, limit=None))
 
 
+class _Clock:
+    """The cursors' clock, moved by the test: a lease ends when the test says, whatever the load."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
 @pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_recover_takes_over_the_spans_of_a_dead_worker(
-    store_factory: Any, backend: str, background: bool
+    store_factory: Any, backend: str, background: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    clock = _Clock()
+    monkeypatch.setattr("langmem_agno.extraction.cursors.time", clock)
     store = store_factory(backend)
-    cursors = ThreadCursorStore(store, lease_seconds=0.2)
+    cursors = ThreadCursorStore(store, lease_seconds=60)
     for t in range(3):
         key = thread_key(MemoryScope("u1"), f"t{t}")
         run_calls(cursors.claim(key, MemoryScope("u1"), [HumanMessage(f"fact {t}")], "dead-worker"))
     model = ScriptedChatModel(responder=echo_facts)
     node = create_memory_node(MemoryManager(model, store), cursors=cursors, background=background)
+    clock.now += 59
     assert node.recover() == 0  # still leased
-    time.sleep(0.3)
+    clock.now += 2
     assert node.recover() == 3
     assert node.flush(timeout=30)
     assert node.recover() == 0

@@ -18,6 +18,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from conftest import POSTGRES
+from cursor_clock import frozen_cursor_clock
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, message_digest, new_start, thread_key
@@ -224,10 +225,11 @@ def test_two_nodes_and_two_concurrent_runs_make_one_model_call_per_turn(
     assert said(store_factory(backend)) == [f"User said: fact {i}" for i in range(3)]
 
 
-def test_a_crashed_workers_span_is_taken_over_after_its_lease() -> None:
+def test_a_crashed_workers_span_is_taken_over_after_its_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = frozen_cursor_clock(monkeypatch)
     store = SQLiteMemoryStore(":memory:")
     model = ScriptedChatModel(responder=echo_facts)
-    cursors = ThreadCursorStore(store, lease_seconds=0.2)
+    cursors = ThreadCursorStore(store, lease_seconds=60)
     state = {"messages": [HumanMessage("I like tea", id="h1")]}
     key = thread_key(MemoryScope("u1"), "t1")
     # A worker claims the turn and dies before extracting it.
@@ -235,8 +237,10 @@ def test_a_crashed_workers_span_is_taken_over_after_its_lease() -> None:
     assert [len(s.messages) for s in claimed.spans] == [1]
     node = create_memory_node(manager(store, model), cursors=cursors)
     node.invoke(state, CONFIG)
+    clock.now += 59
+    node.invoke(state, CONFIG)
     assert model.calls == []  # still leased
-    time.sleep(0.3)
+    clock.now += 2
     node.invoke(state, CONFIG)
     node.invoke(state, CONFIG)
     assert len(model.calls) == 1 and said(store) == ["User said: I like tea"]

@@ -13,6 +13,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from conftest import POSTGRES
+from cursor_clock import frozen_cursor_clock
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, thread_key
@@ -43,23 +44,12 @@ def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
     return sorted(m.memory for m in store.list_memories(user_id=user_id, limit=None))
 
 
-class _Clock:
-    """The cursors' clock, moved by the test: a lease ends when the test says, whatever the load."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])
 @pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
 def test_recover_takes_over_the_spans_of_a_dead_worker(
     store_factory: Any, backend: str, background: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clock = _Clock()
-    monkeypatch.setattr("langmem_agno.extraction.cursors.time", clock)
+    clock = frozen_cursor_clock(monkeypatch)
     store = store_factory(backend)
     cursors = ThreadCursorStore(store, lease_seconds=60)
     for t in range(3):

@@ -1,8 +1,9 @@
 """A MongoDB transaction gives up within the store's ``timeout_ms`` when the server dies under it.
 
 PyMongo's ``with_transaction`` retries a transient failure (a server gone is one) for 120 seconds;
-the store runs it under a client-side timeout of ``timeout_ms``, so the caller hears
-``StoreUnavailableError`` about then, on a client the store opened or one it was given.
+the store runs it under a client-side timeout of ``timeout_ms`` (and, for Motor, whose loop keeps
+its own limit, a deadline of its own), so the caller hears ``StoreUnavailableError`` about then, on a
+client the store opened or one it was given.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient, MongoClient, monitoring
 from secantus import SecantusDBServer
 
@@ -45,14 +47,15 @@ class KillInTransaction(monitoring.CommandListener):
         pass
 
 
-@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("mode", ["sync", "async", "motor"])
 async def test_a_server_killed_mid_transaction_fails_within_the_timeout(tmp_path: Path, mode: str) -> None:
     server = SecantusDBServer(storage_path=str(tmp_path / "db"))
     server.start()
     killer = KillInTransaction(server)
     # The client's own timeouts are PyMongo's defaults (30 s server selection): the store's
     # timeout_ms alone must bound the transaction.
-    client: Any = (MongoClient if mode == "sync" else AsyncMongoClient)(server.uri, event_listeners=[killer])
+    kind: Any = {"sync": MongoClient, "async": AsyncMongoClient, "motor": AsyncIOMotorClient}[mode]
+    client: Any = kind(server.uri, event_listeners=[killer])
     store = (
         MongoMemoryStore(client=client, timeout_ms=TIMEOUT_MS)
         if mode == "sync"
@@ -81,8 +84,8 @@ async def test_a_server_killed_mid_transaction_fails_within_the_timeout(tmp_path
         assert failed_at - killer.killed_at <= TIMEOUT_MS / 1000 + 1
         assert started <= killer.killed_at <= failed_at
     finally:
-        if mode == "sync":
-            client.close()
-        else:
+        if mode == "async":
             await client.close()
+        else:
+            client.close()
         server.stop()

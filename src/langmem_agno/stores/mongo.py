@@ -10,6 +10,7 @@ one request reaches the server.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import re
@@ -65,6 +66,9 @@ from langmem_agno.twins import arun_plan, run_plan
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _INDEX_CONFLICT_CODES = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
+#: How long past ``timeout_ms`` an async transaction may run before it is cancelled: the client-side
+#: timeout normally ends it first, with the server's own error.
+_DEADLINE_GRACE_S = 0.5
 
 
 class MongoMemoryStore(MemoryStore):
@@ -290,9 +294,16 @@ class MongoMemoryStore(MemoryStore):
                     async def attempt(s: Any) -> T:
                         return await self._adrive(coll, make_plan(True), s)
 
-                    return await session.with_transaction(attempt)  # type: ignore[no-any-return]
+                    # Motor's with_transaction keeps its own 120 s limit and runs each operation on a
+                    # thread the client-side timeout does not reach: the deadline is enforced here too.
+                    async with asyncio.timeout(self.timeout_ms / 1000 + _DEADLINE_GRACE_S):
+                        return await session.with_transaction(attempt)  # type: ignore[no-any-return]
         except PyMongoError as exc:
             raise self._translate(exc) from exc
+        except TimeoutError as exc:
+            raise StoreUnavailableError(
+                f"{self._where()}: the transaction did not finish within timeout_ms={self.timeout_ms}"
+            ) from exc
         except RuntimeError as exc:
             raise self._translate_loop(exc) from exc
 

@@ -21,7 +21,7 @@ from langmem_agno.recall.text import content_terms, stem_prefix
 from langmem_agno.recall.view import ScopeView
 from langmem_agno.record import UserMemory
 from langmem_agno.stores.base import MemoryStore
-from langmem_agno.stores.types import MemoryFilter, ScoredMemory
+from langmem_agno.stores.types import MemoryFilter, MemoryPage, ScoredMemory
 
 __all__ = ["CANDIDATE_LIMIT", "CHANGED_PAGE", "VIEW_CACHE_SIZE", "Owners", "RecallIndex", "VectorSync"]
 
@@ -35,6 +35,23 @@ VIEW_CACHE_SIZE = 64
 CHANGED_PAGE = 200
 #: Per memory id, the agent and team that wrote it (kept with its vector where the database filters on them).
 Owners = Mapping[str, tuple[str | None, str | None]]
+
+
+#: How many of the newest memories the stamp reads: the writes of one second, unless a bulk
+#: write put more than this many in it (then a change among the rest waits for the next write).
+STAMP_PAGE = 20
+
+
+def _stamp(page: MemoryPage) -> Hashable:
+    if not page.items:
+        return (page.total, None)
+    newest = max(m.updated_at or m.created_at or 0 for m in page.items)
+    last_second = sorted(
+        (m.memory_id, m.memory, tuple(m.topics or ()))
+        for m in page.items
+        if (m.updated_at or m.created_at or 0) == newest
+    )
+    return (page.total, newest, hash(tuple(last_second)))
 
 
 @dataclass(frozen=True)
@@ -73,18 +90,16 @@ class RecallIndex:
     def stamp(self, flt: MemoryFilter) -> Hashable:
         """A value that changes when the user's memories change, from one bounded, indexed read.
 
-        Here: the count and the newest memory's ``updated_at`` and id (any write through a
-        store sets ``updated_at``). SQLite overrides it with a counter its triggers keep.
+        Here: the count, the newest ``updated_at`` (every write sets it, Agno's too) and what
+        the memories written in that second say. Times are whole seconds, so a second write
+        within the newest second leaves the count and the time as they were: only the texts
+        show it. SQLite overrides this with a counter its triggers keep.
         """
-        page = self.store.list_memories(user_id=flt.user_id, limit=1)
-        newest = page.items[0] if page.items else None
-        return (page.total, None if newest is None else (newest.updated_at, newest.memory_id))
+        return _stamp(self.store.list_memories(user_id=flt.user_id, limit=STAMP_PAGE))
 
     async def astamp(self, flt: MemoryFilter) -> Hashable:
         """Async twin of :meth:`stamp`."""
-        page = await self.store.alist_memories(user_id=flt.user_id, limit=1)
-        newest = page.items[0] if page.items else None
-        return (page.total, None if newest is None else (newest.updated_at, newest.memory_id))
+        return _stamp(await self.store.alist_memories(user_id=flt.user_id, limit=STAMP_PAGE))
 
     def cached_view(self, flt: MemoryFilter, stamp: Hashable) -> ScopeView | None:
         """The kept view of this scope if nothing changed since it was read (``stamp`` equal)."""

@@ -44,6 +44,8 @@ NOT_RUN = {
     "tox -e lock",  # rewrites constraints.txt: run on purpose, never by the suite
     "python benchmarks/bench_extraction.py",  # benchmarks print timings, not test results
     "python benchmarks/bench_recall.py",
+    "python benchmarks/bench_storage.py",
+    ".tox/embeddings/bin/python benchmarks/recall_eval.py",
 }
 # Runs CLI commands in one interpreter: argv lists in, per-command exit code and output out.
 _CLI_RUNNER = """

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from langmem_agno import MemoryUpdate, MongoMemoryStore, UserMemory
+from conftest import BACKENDS
+from langmem_agno import MemoryUpdate, MongoMemoryStore, SQLiteMemoryStore, UserMemory
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.record import now_epoch_s
 from langmem_agno.stores.history import HistoryRow, change_path, recording
-from langmem_agno.stores.types import HistoryEntry
+from langmem_agno.stores.types import HistoryEntry, LifecycleOptions
 
 
 def changes(entries: list[HistoryEntry]) -> list[tuple[str, str | None, str | None]]:
@@ -224,3 +225,30 @@ def test_clearing_a_user_clears_its_langgraph_store_values(store_factory: Any, b
     assert (_values_of(store, "u1"), _values_of(store, "u2")) == (0, 1)
     other = lg.get(("memories", "u2"), "k2")
     assert other is not None and other.value == {"content": "Bob prefers phone", "channel": "phone"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_lifecycle_options_given_when_the_store_is_built(store_factory: Any, backend: str) -> None:
+    quiet = store_factory(backend, lifecycle=LifecycleOptions(history=False))
+    m = quiet.add("Sarah prefers email", user_id="u1")
+    quiet.update(m.memory_id, user_id="u1", memory="Sarah prefers phone")
+    assert quiet.history(m.memory_id, user_id="u1") == []
+    assert quiet.lifecycle.history is False
+    short = store_factory(backend, lifecycle=LifecycleOptions(history_limit=1))
+    n = short.add("Sarah prefers tea", user_id="u2")
+    short.update(n.memory_id, user_id="u2", memory="Sarah prefers coffee")
+    assert changes(short.history(n.memory_id, user_id="u2")) == [
+        ("update", "Sarah prefers tea", "Sarah prefers coffee")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "bad"),
+    [
+        (LifecycleOptions(history_limit=0), "history_limit"),
+        ({"history": False}, "LifecycleOptions, got {'history'"),
+    ],
+)
+def test_bad_lifecycle_given_when_the_store_is_built_is_refused_by_name(options: Any, bad: str) -> None:
+    with pytest.raises(ConfigurationError, match=bad):
+        SQLiteMemoryStore(":memory:", lifecycle=options)

@@ -39,6 +39,7 @@ from langmem_agno.stores.text_checks import TextChecks
 from langmem_agno.stores.types import (
     ChangeRequest,
     ChangeSet,
+    LifecycleOptions,
     MemoryFilter,
     MemoryPage,
     MemoryUpdate,
@@ -97,6 +98,9 @@ class MemoryStore(TextChecks, Extensions, RowInspection, ScopeQueries):
         secret_filter: Refuse memory text that holds an obvious secret (API key, password,
             card number). ``True`` (the default) uses :class:`~langmem_agno.secrets_filter.SecretFilter`;
             ``False`` turns the check off; a ``SecretFilter`` of your own configures it.
+        lifecycle: How the store keeps history and checks expiry
+            (``LifecycleOptions(history=False)``, ``LifecycleOptions(history_limit=50)``...); the
+            defaults record every change and keep it. :meth:`configure_lifecycle` changes it later.
     """
 
     def __init__(
@@ -104,13 +108,14 @@ class MemoryStore(TextChecks, Extensions, RowInspection, ScopeQueries):
         *,
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
         secret_filter: SecretFilter | bool = True,
+        lifecycle: LifecycleOptions | None = None,
     ) -> None:
         self.max_memory_chars = max_memory_chars
         if isinstance(secret_filter, bool):
             secret_filter = SecretFilter(enabled=secret_filter)
         self.secret_filter = secret_filter
         self._init_extensions()
-        self._init_lifecycle()
+        self._init_lifecycle(lifecycle)
 
     # ------------------------------------------------------------ sync API
     def add(

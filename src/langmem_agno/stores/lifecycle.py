@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Generator, Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from typing import Any, Literal, TypeVar
 
 from langmem_agno.checks import check_id
@@ -146,13 +146,18 @@ class Lifecycle(StorePrimitives):
 
     lifecycle: LifecycleOptions
 
-    def _init_lifecycle(self) -> None:
+    def _init_lifecycle(self, options: LifecycleOptions | None = None) -> None:
         self.lifecycle = LifecycleOptions()
         self._lifecycle_rows: LifecycleRows | None = None
         self._lifecycle_lock = threading.Lock()
         self._expiry_next: int | None = None  # the soonest end this store knows of
         self._expiry_checked: float | None = None  # when it last looked for ends others set
         self._purged: float | None = None
+        if options is not None:
+            if not isinstance(options, LifecycleOptions):
+                raise ConfigurationError(f"lifecycle must be a LifecycleOptions, got {options!r:.80}")
+            # Through the one place that checks every option's value.
+            self.configure_lifecycle(**asdict(options))
 
     def configure_lifecycle(
         self,

@@ -61,6 +61,7 @@ from langmem_agno.stores.mongo_plans import (
     one_write,
 )
 from langmem_agno.stores.mongo_search import search_plan
+from langmem_agno.stores.types import LifecycleOptions
 from langmem_agno.twins import arun_plan, run_plan
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class MongoMemoryStore(MemoryStore):
         collection: Collection name; ``agno_memories`` by default (Agno's ``memory_collection``).
         max_memory_chars: The longest memory text accepted on add and update.
         secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
+        lifecycle: History and expiry options (:class:`~langmem_agno.stores.types.LifecycleOptions`).
         timeout_ms: Server selection, connect and socket timeout for clients the store opens, and
             the most a transaction (:meth:`apply_changes`) takes, retries included, on any client.
         create_indexes: Create the indexes the store relies on, once, on first use.
@@ -116,11 +118,12 @@ class MongoMemoryStore(MemoryStore):
         collection: str = "agno_memories",
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
         secret_filter: SecretFilter | bool = True,
+        lifecycle: LifecycleOptions | None = None,
         timeout_ms: int = 5_000,
         create_indexes: bool = True,
         use_transactions: bool = True,
     ) -> None:
-        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
+        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter, lifecycle=lifecycle)
         if uri is None and client is None and async_client is None:
             raise ConfigurationError(
                 "MongoMemoryStore needs a uri, a client=MongoClient(...) or an async_client"

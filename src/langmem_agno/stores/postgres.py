@@ -49,6 +49,7 @@ from langmem_agno.stores.postgres_sql import (
     topics_plan,
     update_plan,
 )
+from langmem_agno.stores.types import LifecycleOptions
 from langmem_agno.twins import arun_plan, run_plan
 
 __all__ = ["PostgresMemoryStore"]
@@ -107,6 +108,7 @@ class PostgresMemoryStore(MemoryStore):
         table: The table (Agno's ``memory_table``); ``agno_memories`` by default.
         max_memory_chars: The longest memory text accepted on add and update.
         secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
+        lifecycle: History and expiry options (:class:`~langmem_agno.stores.types.LifecycleOptions`).
         min_size: Connections each pool the store opens keeps open.
         max_size: Most connections each pool the store opens holds.
         timeout: Seconds to wait for a connection before the server counts as unavailable.
@@ -131,11 +133,12 @@ class PostgresMemoryStore(MemoryStore):
         table: str = "agno_memories",
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
         secret_filter: SecretFilter | bool = True,
+        lifecycle: LifecycleOptions | None = None,
         min_size: int = 1,
         max_size: int = 10,
         timeout: float = 10.0,
     ) -> None:
-        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
+        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter, lifecycle=lifecycle)
         for name, value in (("schema", schema), ("table", table)):
             if not isinstance(value, str) or not _IDENTIFIER.match(value):
                 raise ConfigurationError(f"{name} name must be a plain SQL identifier, got {value!r}")

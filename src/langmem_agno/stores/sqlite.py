@@ -49,6 +49,7 @@ from langmem_agno.stores.sqlite_sql import (
     sync_words,
     unreadable,
 )
+from langmem_agno.stores.types import LifecycleOptions
 from langmem_agno.stores.validation import stored_or_unreadable
 
 # Re-exported: recall's SQLite index and the tests import these from here.
@@ -66,6 +67,7 @@ class SQLiteMemoryStore(MemoryStore):
         table: The table name (Agno's ``memory_table`` option); ``agno_memories`` by default.
         max_memory_chars: The longest memory text accepted on add and update.
         secret_filter: Refuse text holding an obvious secret; ``False`` turns it off.
+        lifecycle: History and expiry options (:class:`~langmem_agno.stores.types.LifecycleOptions`).
         timeout: Seconds to wait for another process's lock on the file.
 
     Example:
@@ -81,9 +83,10 @@ class SQLiteMemoryStore(MemoryStore):
         table: str = "agno_memories",
         max_memory_chars: int | None = DEFAULT_MAX_MEMORY_CHARS,
         secret_filter: SecretFilter | bool = True,
+        lifecycle: LifecycleOptions | None = None,
         timeout: float = 30.0,
     ) -> None:
-        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter)
+        super().__init__(max_memory_chars=max_memory_chars, secret_filter=secret_filter, lifecycle=lifecycle)
         if not _TABLE_NAME.match(table):
             raise ConfigurationError(f"table name must be a plain SQL identifier, got {table!r}")
         self.path = str(path)

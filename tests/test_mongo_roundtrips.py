@@ -270,6 +270,26 @@ async def test_an_extraction_turn_is_at_most_four_commands(monitored: Monitored)
     )
 
 
+async def test_a_turn_of_a_user_whose_memories_were_all_shown_is_four_commands_in_all(
+    monitored: Monitored,
+) -> None:
+    for text in ("User lives in Lisbon", "User likes tea", "User has a cat"):
+        await monitored("add", text, user_id="u1")
+    boats = iter(["User owns a red kayak", "User owns a blue canoe"])
+    model = ScriptedChatModel(
+        responder=lambda _: AIMessage("", tool_calls=[call("add_memory", memory=next(boats))])
+    )
+    manager = MemoryManager(model, monitored.store)
+    # The first turn also asks, once per store, what kind of deployment the server is.
+    assert (await _extract(monitored, manager, "I bought a red kayak")).ok
+    result = await _extract(monitored, manager, "I bought a blue canoe")
+    assert result.ok and [m.memory for m in result.added] == ["User owns a blue canoe"]
+    # Related, newest (all four of them: no duplicate lookup then), the add, and its history entry.
+    everything = [n for n, _, _ in monitored.commands.sent]
+    assert everything == ["aggregate", "aggregate", "update", "insert"], monitored.commands.sent
+    assert monitored.commands.companion_commands() == ["insert:agno_memories_history"]
+
+
 async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored) -> None:
     tea = await monitored("add", "User likes tea", user_id="u1")
     phone = await monitored("add", "User phone is 555-0100", user_id="u1")
@@ -289,8 +309,9 @@ async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored
     sent = monitored.commands.sent
     in_transaction = [n for n, _, c in sent if c.get("autocommit") is False]
     outside = [n for n, t, c in sent if t == COLLECTION and c.get("autocommit") is not False]
-    # Reads: related, newest, the add's duplicate lookup.
-    assert outside[:3] == ["aggregate", "aggregate", "aggregate"]
+    # Reads: related, newest. The model was shown all of the user's memories, so its add was
+    # checked against every one of them and is not looked up in the store again.
+    assert outside[:2] == ["aggregate", "aggregate"]
     if mongo_runs_transactions(monitored):
         # The memories to change; the add and the update (one command); the delete; the commit.
         assert in_transaction == ["find", "update", "delete", "commitTransaction"]
@@ -300,7 +321,7 @@ async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored
         assert in_transaction == []
         writes = ["find", "find", "update", "delete"]
     # The history's "before" comes from the memories the model was shown: no read of them again.
-    assert outside[3:] == writes, monitored.commands.companion_commands()
+    assert outside[2:] == writes, monitored.commands.companion_commands()
     stored = {m.memory_id: m.memory for m in (await monitored("list_memories", user_id="u1")).items}
     assert stored == {tea.memory_id: "User likes green tea", result.added[0].memory_id: "User prefers email"}
 

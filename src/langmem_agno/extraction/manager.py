@@ -268,7 +268,7 @@ class MemoryManager(Optimizing):
         user_texts, conversation, source, changes = new
         query = search_query(user_texts)
         try:
-            hits, recent = yield twin(self._read, self._aread)(scope, query)
+            hits, recent, complete = yield twin(self._read, self._aread)(scope, query)
         except Exception as exc:
             return self._failed(result, exc, _READ)
         prepared = self._prepare(scope, hits, recent, user_texts, conversation, source, changes)
@@ -280,33 +280,37 @@ class MemoryManager(Optimizing):
             return self._failed(result, exc, _CALL)
         plan = self._plan(answer, prepared, result)
         try:
-            yield from drop_stored_duplicates(self.store, plan, self._where(scope), result)
+            shown = {m.memory_id for m in prepared.aliases.values()}
+            # When the model saw every memory of the scope, the adds were already checked against
+            # them all (proposals.plan_changes): looking each one up in the store would find nothing.
+            if plan.adds and not (complete and all(m.memory_id in shown for m in recent)):
+                yield from drop_stored_duplicates(self.store, plan, self._where(scope), result)
             yield twin(self._apply, self._aapply)(plan, prepared, result)
         except Exception as exc:
             return self._failed(result, exc, _WRITE)
         return self._done(result)
 
-    def _read(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory]]:
-        """The memories shown to the model: related to the new messages, and the newest."""
+    def _read(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory], bool]:
+        """The memories shown to the model (related, newest) and whether the newest are all of them."""
         flt, where = self._filter(scope), self._where(scope)
         hits = (
             recall_index(self.store).related(flt, query, self.search_limit)
             if query and self.search_limit
             else []
         )
-        recent = self.store.list_memories(limit=self.recent_limit, **where).items if self.recent_limit else []
-        return hits, recent
+        if not self.recent_limit:
+            return hits, [], False
+        page = self.store.list_memories(limit=self.recent_limit, **where)
+        return hits, page.items, page.total <= len(page.items)
 
-    async def _aread(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory]]:
+    async def _aread(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory], bool]:
         """Async twin of :meth:`_read`."""
         flt, where, index = self._filter(scope), self._where(scope), recall_index(self.store)
         hits = await index.arelated(flt, query, self.search_limit) if query and self.search_limit else []
-        recent = (
-            (await self.store.alist_memories(limit=self.recent_limit, **where)).items
-            if self.recent_limit
-            else []
-        )
-        return hits, recent
+        if not self.recent_limit:
+            return hits, [], False
+        page = await self.store.alist_memories(limit=self.recent_limit, **where)
+        return hits, page.items, page.total <= len(page.items)
 
     # ------------------------------------------------------------ shared steps
     def scope_for(

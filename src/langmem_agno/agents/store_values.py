@@ -140,15 +140,9 @@ class SQLiteValueCompanion(ValueCompanion):
 
     def delete(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """Forget the values of these memories."""
-        if not memory_ids:
-            return
-        self._ensure()
-        marks = ",".join("?" * len(memory_ids))
-        with self.store.companion_cursor(write=True) as cur:
-            cur.execute(
-                f"DELETE FROM {self.table} WHERE user_id = ? AND memory_id IN ({marks})",
-                [user_id, *memory_ids],
-            )
+        if memory_ids:
+            self._ensure()
+            self.store.delete_companion_rows(self.table, user_id, memory_ids)
 
 
 class MongoValueCompanion(ValueCompanion):

@@ -134,15 +134,9 @@ class SQLiteLifecycleRows(LifecycleRows):
 
     def drop_expiry(self, user_id: str, memory_ids: Sequence[str]) -> None:
         """See :meth:`LifecycleRows.drop_expiry`."""
-        if not memory_ids:
-            return
-        self._ensure()
-        marks = ",".join("?" * len(memory_ids))
-        with self.store.companion_cursor(write=True) as cur:
-            cur.execute(
-                f"DELETE FROM {self.expiry} WHERE user_id = ? AND memory_id IN ({marks})",
-                [user_id, *memory_ids],
-            )
+        if memory_ids:
+            self._ensure()
+            self.store.delete_companion_rows(self.expiry, user_id, memory_ids)
 
     def next_expiry(self) -> int | None:
         """See :meth:`LifecycleRows.next_expiry`."""

@@ -179,6 +179,22 @@ class SQLiteMemoryStore(MemoryStore):
         with self._read() as cur:
             yield cur
 
+    def delete_companion_rows(self, table: str, user_id: str, memory_ids: Sequence[str]) -> None:
+        """Delete the rows of these memories of ``user_id`` from a companion table (one transaction).
+
+        Args:
+            table: The companion table, a name the caller made (never user input).
+            user_id: The owner: another user's rows with the same ids stay.
+            memory_ids: The memories whose rows go.
+        """
+        if not memory_ids:
+            return
+        marks = ",".join("?" * len(memory_ids))
+        with self.companion_cursor(write=True) as cur:
+            cur.execute(
+                f"DELETE FROM {table} WHERE user_id = ? AND memory_id IN ({marks})", [user_id, *memory_ids]
+            )
+
     def close(self) -> None:
         """Close the connection."""
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -106,3 +107,58 @@ def test_sigkill_with_queued_jobs_then_a_new_process_stores_every_turn_exactly_o
     assert node.flush(timeout=60)
     assert node.recover() == 0
     assert said(store) == sorted(f"User said: fact {i}" for i in range(20))
+
+
+# ------------------------------------------------------------ a backlog past max_pending
+def _gated(gate: threading.Event) -> Any:
+    def answer(messages: list[BaseMessage]) -> AIMessage:
+        assert gate.wait(30), "the test never opened the gate"
+        return echo_facts(messages)
+
+    return answer
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", *POSTGRES])
+def test_a_backlog_past_max_pending_waits_in_the_database_and_nothing_is_lost(
+    store_factory: Any, backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = store_factory(backend)
+    gate = threading.Event()
+    model = ScriptedChatModel(responder=_gated(gate))
+    node = create_memory_node(MemoryManager(model, store), background=True, max_pending=2)
+    assert node.worker is not None
+    for t in range(6):
+        config = {"configurable": {"user_id": "u1", "thread_id": f"t{t}"}}
+        node.invoke({"messages": [HumanMessage(f"fact {t}", id=f"h{t}")]}, config)
+        assert node.worker.pending <= 2  # held in memory: never more than max_pending
+    assert len([r for r in caplog.records if "is behind" in r.getMessage()]) == 1
+    gate.set()
+    assert node.flush(timeout=30)
+    assert said(store) == ["User said: fact 0", "User said: fact 1"]
+    # The other four were given back to the database; recover() takes as many as fit, each time.
+    assert node.recover() == 2 and node.flush(timeout=30)
+    assert node.recover() == 2 and node.flush(timeout=30)
+    assert said(store) == [f"User said: fact {t}" for t in range(6)]
+    assert node.recover() == 0 and len(model.calls) == 6
+    node.close()
+
+
+def test_a_span_given_back_goes_with_its_threads_next_turn(store_factory: Any) -> None:
+    store = store_factory("sqlite-file")
+    gate = threading.Event()
+    model = ScriptedChatModel(responder=_gated(gate))
+    node = create_memory_node(MemoryManager(model, store), background=True, max_pending=1)
+    config = {"configurable": {"user_id": "u1", "thread_id": "t1"}}
+    history: list[BaseMessage] = []
+    for turn in range(2):
+        history += [HumanMessage(f"fact {turn}", id=f"h{turn}"), AIMessage("ok", id=f"a{turn}")]
+        node.invoke({"messages": list(history)}, config)
+    gate.set()
+    assert node.flush(timeout=30) and said(store) == ["User said: fact 0"]
+    history += [HumanMessage("fact 2", id="h2")]
+    node.invoke({"messages": list(history)}, config)
+    assert node.flush(timeout=30)
+    # One call for turn 0, one for the given-back turn 1 together with turn 2.
+    assert len(model.calls) == 2
+    assert said(store) == [f"User said: fact {t}" for t in range(3)]
+    node.close()

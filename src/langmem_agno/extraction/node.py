@@ -21,6 +21,7 @@ aside in ``<collection>_failed`` and the thread carries on.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,12 +49,16 @@ from langmem_agno.extraction.queue import Job
 from langmem_agno.scope import MemoryScope
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
-__all__ = ["DEFAULT_MAX_THREADS", "MemoryNode", "create_memory_node"]
+__all__ = ["DEFAULT_MAX_PENDING", "DEFAULT_MAX_THREADS", "MemoryNode", "create_memory_node"]
 
 # The name this module logged under before it moved: logging configurations name it.
 logger = logging.getLogger("langmem_agno.node")
 #: How many threads' cursors are kept when they are kept in this process only.
 DEFAULT_MAX_THREADS = 10_000
+#: How many background jobs a node holds in memory before new spans wait in the database instead.
+DEFAULT_MAX_PENDING = 1_000
+# At most one overflow warning per this many seconds: a busy agent must not flood its log.
+_OVERFLOW_WARN_SECONDS = 60.0
 # Backoff of a transient failure in the background: doubled per attempt, capped.
 _BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 30.0
@@ -96,6 +101,10 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
             in this process only (tests).
         exit_seconds: In background mode, the most seconds interpreter exit waits for queued
             extractions; what is left is taken over, after its lease, by the next process.
+        max_pending: In background mode, the most jobs held in this process. When turns come
+            faster than the model extracts, a span past it is not queued: its claim is given
+            back, and the thread's next turn (in one job with its own messages) or
+            :meth:`recover` takes it, so memory stays bounded and nothing is lost.
 
     Example:
         >>> from langchain_core.messages import AIMessage
@@ -123,13 +132,18 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         max_threads: int = DEFAULT_MAX_THREADS,
         cursors: ThreadCursorStore | None = None,
         exit_seconds: float = DEFAULT_EXIT_SECONDS,
+        max_pending: int = DEFAULT_MAX_PENDING,
     ) -> None:
         if debounce_seconds and not background:
             raise ConfigurationError("debounce_seconds needs background=True")
         if cursors is not None and not isinstance(cursors, ThreadCursorStore):
             raise ConfigurationError(f"cursors must be a ThreadCursorStore, got {type(cursors).__name__}")
+        if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
+            raise ConfigurationError(f"max_pending must be an int >= 1, got {max_pending!r}")
         super().__init__(self._run, afunc=self._arun, name=name)
         self.manager = manager
+        self.max_pending = max_pending
+        self._overflow_warned: float | None = None
         self.messages_key = messages_key
         self.max_threads = max_threads
         self.cursors = cursors or ThreadCursorStore(manager.store, max_threads=max_threads)
@@ -209,7 +223,8 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
             limit: The most threads looked at.
 
         Returns:
-            How many spans were taken over.
+            How many spans were taken over (in the background, no more than fit under
+            ``max_pending``: call it again once the queue has drained).
         """
         return run_calls(self._recover_steps(limit))
 
@@ -220,12 +235,14 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
     def _recover_steps(self, limit: int) -> Generator[Call[Any], Any, int]:
         taken = 0
         for key, scope in (yield from self.cursors.due_threads(limit)):
+            if self.worker is not None and self.worker.pending >= self.max_pending:
+                break  # the rest stay due in the database, for the next call
             # No new messages: the claim takes only the thread's spans free to take.
             claim = yield from self.cursors.claim(key, scope, [], self.owner)
             for group in claim.groups():
                 taken += len(group)
                 if self.worker is not None:
-                    yield twin(self._submit, self._asubmit)(key, group, None)
+                    yield from self._queue(key, group, None)
                 else:
                     self._last = yield from self._extract_spans(key, group, None)
         if taken:
@@ -255,7 +272,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
         claim = yield from self.cursors.claim(pending.key, pending.scope, pending.messages, self.owner)
         for group in claim.groups():
             if self.worker is not None:
-                yield twin(self._submit, self._asubmit)(pending.key, group, pending.trace)
+                yield from self._queue(pending.key, group, pending.trace)
             else:
                 self._last = yield from self._extract_spans(pending.key, group, pending.trace)
         return {}
@@ -274,6 +291,25 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
             team_id=scope.team_id,
             config=pending.trace,
         )
+
+    def _queue(
+        self, key: str, spans: list[Span], trace: RunnableConfig | None
+    ) -> Generator[Call[Any], Any, None]:
+        """Queue claimed spans for the worker, or give their claim back when the queue is full."""
+        assert self.worker is not None
+        if self.worker.pending < self.max_pending:
+            yield twin(self._submit, self._asubmit)(key, spans, trace)
+            return
+        now = time.monotonic()
+        if self._overflow_warned is None or now - self._overflow_warned >= _OVERFLOW_WARN_SECONDS:
+            self._overflow_warned = now
+            logger.warning(
+                "background memory extraction is behind: %d job(s) pending (max_pending=%d); new spans "
+                "wait in the database for their thread's next turn or recover()",
+                self.worker.pending,
+                self.max_pending,
+            )
+        yield from self.cursors.release(key, spans[0].scope.user_id, [s.span_id for s in spans], self.owner)
 
     def _submit(self, key: str, spans: list[Span], trace: RunnableConfig | None) -> None:
         assert self.worker is not None
@@ -398,6 +434,7 @@ def create_memory_node(
     name: str = "memory",
     cursors: ThreadCursorStore | None = None,
     exit_seconds: float = DEFAULT_EXIT_SECONDS,
+    max_pending: int = DEFAULT_MAX_PENDING,
 ) -> MemoryNode:
     """Build a LangGraph node that extracts memories from each thread's new messages.
 
@@ -410,6 +447,7 @@ def create_memory_node(
         name: The node's run name.
         cursors: Where the per-thread cursors live (see :class:`MemoryNode`).
         exit_seconds: In background mode, the most seconds interpreter exit waits.
+        max_pending: In background mode, the most jobs held in memory (see :class:`MemoryNode`).
 
     Returns:
         The node, usable in ``graph.add_node("memory", node)`` with ``invoke`` and ``ainvoke``.
@@ -422,4 +460,5 @@ def create_memory_node(
         name=name,
         cursors=cursors,
         exit_seconds=exit_seconds,
+        max_pending=max_pending,
     )

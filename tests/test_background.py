@@ -16,26 +16,11 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from conftest import POSTGRES
+from extraction_support import echo_facts
 from langmem_agno import ClosedError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
 from langmem_agno.scripted import ScriptedChatModel
-
-
-def echo_facts(messages: list[BaseMessage]) -> AIMessage:
-    """Add one memory per user line of the conversation it is shown."""
-    lines = str(messages[-1].content).splitlines()
-    calls = [
-        {
-            "name": "add_memory",
-            "args": {"memory": "User said: " + line[6:]},
-            "id": f"c{i}",
-            "type": "tool_call",
-        }
-        for i, line in enumerate(lines)
-        if line.startswith("user: ")
-    ]
-    return AIMessage("", tool_calls=calls)
 
 
 def chat_graph(node: MemoryNode) -> Any:

@@ -19,6 +19,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 
 from conftest import POSTGRES
 from cursor_clock import frozen_cursor_clock
+from extraction_support import echo_facts, said
 from langmem_agno import MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, message_digest, new_start, thread_key
@@ -32,22 +33,6 @@ from langmem_agno.twins import run_calls
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
 AGNO_FIELDS = set(MEMORY_FIELDS)
-
-
-def echo_facts(messages: list[BaseMessage]) -> AIMessage:
-    """One memory per user line of the conversation shown."""
-    lines = str(messages[-1].content).splitlines()
-    calls = [
-        {
-            "name": "add_memory",
-            "args": {"memory": "User said: " + line[6:]},
-            "id": f"c{i}",
-            "type": "tool_call",
-        }
-        for i, line in enumerate(lines)
-        if line.startswith("user: ")
-    ]
-    return AIMessage("", tool_calls=calls)
 
 
 def manager(store: MemoryStore, model: ScriptedChatModel) -> MemoryManager:
@@ -67,10 +52,6 @@ def graph_with(node: MemoryNode, checkpointer: InMemorySaver) -> Any:
     graph.add_edge("chat", "memory")
     graph.add_edge("memory", END)
     return graph.compile(checkpointer=checkpointer)
-
-
-def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
-    return sorted(m.memory for m in store.list_memories(user_id=user_id, limit=None))
 
 
 def conversation_of(call: list[BaseMessage]) -> str:

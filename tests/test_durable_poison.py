@@ -10,7 +10,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from conftest import POSTGRES
-from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore
+from extraction_support import said
+from langmem_agno import InvalidMemoryError, SQLiteMemoryStore
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import is_transient
@@ -42,10 +43,6 @@ class ContentFilter:
             if line.startswith("user: ")
         ]
         return AIMessage("", tool_calls=calls)
-
-
-def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
-    return sorted(m.memory for m in store.list_memories(user_id=user_id, limit=None))
 
 
 async def turn(node: MemoryNode, history: list[BaseMessage], text: str, mode: str) -> None:

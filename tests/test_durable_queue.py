@@ -15,7 +15,8 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from conftest import POSTGRES
 from cursor_clock import frozen_cursor_clock
-from langmem_agno import MemoryStore, SQLiteMemoryStore
+from extraction_support import echo_facts, said
+from langmem_agno import SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, thread_key
 from langmem_agno.extraction.node import create_memory_node
@@ -24,25 +25,6 @@ from langmem_agno.testing.scripted import ScriptedChatModel
 from langmem_agno.twins import run_calls
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def echo_facts(messages: list[BaseMessage]) -> AIMessage:
-    lines = str(messages[-1].content).splitlines()
-    calls = [
-        {
-            "name": "add_memory",
-            "args": {"memory": "User said: " + line[6:]},
-            "id": f"c{i}",
-            "type": "tool_call",
-        }
-        for i, line in enumerate(lines)
-        if line.startswith("user: ")
-    ]
-    return AIMessage("", tool_calls=calls)
-
-
-def said(store: MemoryStore, user_id: str = "u1") -> list[str]:
-    return sorted(m.memory for m in store.list_memories(user_id=user_id, limit=None))
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])

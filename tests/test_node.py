@@ -13,26 +13,11 @@ from pydantic import BaseModel
 from typing_extensions import TypedDict
 
 from conftest import POSTGRES
+from extraction_support import echo_facts
 from langmem_agno import InvalidMemoryError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
 from langmem_agno.scripted import ScriptedChatModel
-
-
-def echo_facts(messages: list[BaseMessage]) -> AIMessage:
-    """Add one memory per user line of the conversation it is shown."""
-    conversation = str(messages[-1].content)
-    calls = [
-        {
-            "name": "add_memory",
-            "args": {"memory": "User said: " + line[6:]},
-            "id": f"c{i}",
-            "type": "tool_call",
-        }
-        for i, line in enumerate(conversation.splitlines())
-        if line.startswith("user: ")
-    ]
-    return AIMessage("", tool_calls=calls)
 
 
 def reply(state: MessagesState) -> dict[str, Any]:

@@ -376,12 +376,8 @@ def add_ours(store: MemoryStore) -> tuple[UserMemory, UserMemory]:
     return a, b
 
 
-def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
-    store = SQLiteMemoryStore(db_file)
-    a, b = add_ours(store)
-    store.close()
-
-    agno = agno_sqlite(db_file)
+def assert_agno_reads_ours(agno: Any, a: UserMemory, b: UserMemory) -> None:
+    """Agno's own reader (``SqliteDb`` or ``PostgresDb``) sees exactly what :func:`add_ours` stored."""
     got = agno.get_user_memories(user_id="u1")
     assert sorted((agno_fields(m) for m in got), key=lambda f: f["memory_id"]) == sorted(
         [our_fields(a), our_fields(b)], key=lambda f: f["memory_id"]
@@ -396,11 +392,8 @@ def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
     assert [m.memory_id for m in agno.get_user_memories(user_id="u1", topics=["pets"])] == ["fixed"]
 
 
-def test_sqlite_our_update_keeps_fields_and_agno_reads_it(db_file: Path) -> None:
-    agno = agno_sqlite(db_file)
-    agno.upsert_memories([full_agno_memory("m1")], preserve_updated_at=True)
-    with SQLiteMemoryStore(db_file) as store:
-        after = store.update("m1", user_id="u1", memory="Sarah prefers Signal", topics=["Chat"])
+def assert_update_kept_agnos_fields(agno: Any, after: UserMemory) -> None:
+    """Our update of :func:`full_agno_memory` ``m1`` kept the fields Agno wrote, and Agno reads the result."""
     assert (after.created_at, after.input, after.feedback, after.agent_id, after.team_id, after.topics) == (
         T_CREATED,
         "Email me, not phone",
@@ -410,6 +403,23 @@ def test_sqlite_our_update_keeps_fields_and_agno_reads_it(db_file: Path) -> None
         ["chat"],
     )
     assert agno_fields(agno.get_user_memory("m1", user_id="u1")) == our_fields(after)
+
+
+def test_sqlite_ours_are_read_by_agno(db_file: Path) -> None:
+    store = SQLiteMemoryStore(db_file)
+    a, b = add_ours(store)
+    store.close()
+
+    agno = agno_sqlite(db_file)
+    assert_agno_reads_ours(agno, a, b)
+
+
+def test_sqlite_our_update_keeps_fields_and_agno_reads_it(db_file: Path) -> None:
+    agno = agno_sqlite(db_file)
+    agno.upsert_memories([full_agno_memory("m1")], preserve_updated_at=True)
+    with SQLiteMemoryStore(db_file) as store:
+        after = store.update("m1", user_id="u1", memory="Sarah prefers Signal", topics=["Chat"])
+    assert_update_kept_agnos_fields(agno, after)
 
 
 def _schema(db_file: Path, table: str) -> tuple[list[tuple[Any, ...]], dict[str, list[str]]]:

@@ -18,7 +18,15 @@ from agno.db.schemas.memory import UserMemory as AgnoUserMemory
 
 from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.stores.postgres import PostgresMemoryStore
-from test_agno_interop import T_CREATED, add_ours, agno_fields, full_agno_memory, our_fields
+from test_agno_interop import (
+    T_CREATED,
+    add_ours,
+    agno_fields,
+    assert_agno_reads_ours,
+    assert_update_kept_agnos_fields,
+    full_agno_memory,
+    our_fields,
+)
 
 TABLE = "agno_memories"
 
@@ -92,32 +100,13 @@ async def test_agno_writes_are_read_by_us(agno: PostgresDb, store: PostgresMemor
 
 def test_ours_are_read_by_agno(agno: PostgresDb, store: PostgresMemoryStore) -> None:
     a, b = add_ours(store)
-    got = agno.get_user_memories(user_id="u1")
-    assert sorted((agno_fields(m) for m in got), key=lambda f: f["memory_id"]) == sorted(
-        [our_fields(a), our_fields(b)], key=lambda f: f["memory_id"]
-    )
-    assert agno_fields(agno.get_user_memory("fixed", user_id="u1")) == our_fields(b)
-    assert agno.get_user_memory("fixed", user_id="u2") is None
-    assert sorted(agno.get_all_memory_topics(user_id="u1")) == ["contact", "pets", "été"]
-    stats, total = agno.get_user_memory_stats()
-    assert total == 2
-    u1 = next(s for s in stats if s["user_id"] == "u1")
-    assert u1 == {"user_id": "u1", "total_memories": 2, "last_memory_updated_at": a.updated_at}
-    assert [m.memory_id for m in agno.get_user_memories(user_id="u1", topics=["pets"])] == ["fixed"]
+    assert_agno_reads_ours(agno, a, b)
 
 
 def test_our_update_keeps_fields_and_agno_reads_it(agno: PostgresDb, store: PostgresMemoryStore) -> None:
     agno.upsert_memories([full_agno_memory("m1")], preserve_updated_at=True)
     after = store.update("m1", user_id="u1", memory="Sarah prefers Signal", topics=["Chat"])
-    assert (after.created_at, after.input, after.feedback, after.agent_id, after.team_id, after.topics) == (
-        T_CREATED,
-        "Email me, not phone",
-        "accurate",
-        "agent-1",
-        "team-1",
-        ["chat"],
-    )
-    assert agno_fields(agno.get_user_memory("m1", user_id="u1")) == our_fields(after)
+    assert_update_kept_agnos_fields(agno, after)
 
 
 def _layout(uri: str, schema: str) -> tuple[list[tuple[Any, ...]], dict[str, str]]:

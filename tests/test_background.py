@@ -16,7 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from conftest import POSTGRES
-from extraction_support import echo_facts
+from extraction_support import echo_facts, run_node
 from langmem_agno import ClosedError, MemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.node import MemoryNode, create_memory_node
@@ -120,12 +120,7 @@ async def test_background_errors_are_kept_and_nothing_is_written(mode: str) -> N
     node = create_memory_node(MemoryManager(model, store), background=True)
     config: RunnableConfig = {"configurable": {"thread_id": "t1", "user_id": "u1"}}
     state = {"messages": [HumanMessage("I like tea")]}
-    if mode == "sync":
-        node.invoke(state, config)
-        assert node.flush(timeout=30)
-    else:
-        await node.ainvoke(state, config)
-        assert await node.aflush(timeout=30)
+    await run_node(node, state, config, mode)
     assert len(node.errors) == 1
     error = node.errors[0]
     assert error.user_id == "u1" and "quota exceeded" in str(error.error)

@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
 from conftest import POSTGRES
-from extraction_support import said
+from extraction_support import run_node, said
 from langmem_agno import InvalidMemoryError, SQLiteMemoryStore
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.extraction import MemoryManager
@@ -47,12 +47,7 @@ class ContentFilter:
 
 async def turn(node: MemoryNode, history: list[BaseMessage], text: str, mode: str) -> None:
     history += [HumanMessage(text, id=f"h{len(history)}"), AIMessage("ok", id=f"a{len(history)}")]
-    if mode == "sync":
-        node.invoke({"messages": list(history)}, CONFIG)
-        assert node.flush(timeout=30)
-    else:
-        await node.ainvoke({"messages": list(history)}, CONFIG)
-        assert await node.aflush(timeout=30)
+    await run_node(node, {"messages": list(history)}, CONFIG, mode)
 
 
 @pytest.mark.parametrize("background", [False, True], ids=["foreground", "background"])

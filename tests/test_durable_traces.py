@@ -10,6 +10,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 
+from extraction_support import run_node
 from langmem_agno import SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.node import create_memory_node
@@ -54,12 +55,7 @@ async def test_the_extraction_model_call_is_linked_to_the_run_that_caused_it(
         "metadata": {"request_id": "r-42"},
     }
     state = {"messages": [HumanMessage("I like tea")]}
-    if mode == "sync":
-        node.invoke(state, config)
-        assert node.flush(timeout=30)
-    else:
-        await node.ainvoke(state, config)
-        assert await node.aflush(timeout=30)
+    await run_node(node, state, config, mode)
     (model_run,) = [r for r in recorder.runs.values() if r["kind"] == "model"]
     assert "checkout-flow" in model_run["tags"] and "nostream" in model_run["tags"]
     assert model_run["metadata"]["request_id"] == "r-42"

@@ -45,11 +45,12 @@ STAMP_PAGE = 20
 def _stamp(page: MemoryPage) -> Hashable:
     if not page.items:
         return (page.total, None)
-    newest = max(m.updated_at or m.created_at or 0 for m in page.items)
+    times = [m.updated_at or m.created_at for m in page.items]
+    newest = max(times)
     last_second = sorted(
         (m.memory_id, m.memory, tuple(m.topics or ()))
-        for m in page.items
-        if (m.updated_at or m.created_at or 0) == newest
+        for m, at in zip(page.items, times, strict=True)
+        if at == newest
     )
     return (page.total, newest, hash(tuple(last_second)))
 

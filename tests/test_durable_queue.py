@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from conftest import POSTGRES
 from cursor_clock import frozen_cursor_clock
 from extraction_support import echo_facts, said
-from langmem_agno import SQLiteMemoryStore
+from langmem_agno import ConfigurationError, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.extraction.cursors import ThreadCursorStore, thread_key
 from langmem_agno.extraction.node import create_memory_node
@@ -144,3 +145,13 @@ def test_a_span_given_back_goes_with_its_threads_next_turn(store_factory: Any) -
     assert len(model.calls) == 2
     assert said(store) == [f"User said: fact {t}" for t in range(3)]
     node.close()
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "10"])
+def test_bad_bounds_are_refused_by_name(bad: Any) -> None:
+    store = SQLiteMemoryStore(":memory:")
+    got = re.escape(repr(bad))
+    with pytest.raises(ConfigurationError, match="max_pending must be a positive integer, got " + got):
+        create_memory_node(MemoryManager(ScriptedChatModel(), store), background=True, max_pending=bad)
+    with pytest.raises(ConfigurationError, match="max_attempts must be a positive integer, got " + got):
+        ThreadCursorStore(store, max_attempts=bad)

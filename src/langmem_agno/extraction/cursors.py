@@ -34,6 +34,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, messages_from_dict, messages_to_dict
 
+from langmem_agno.checks import check_int
 from langmem_agno.errors import ConfigurationError, StoreUnavailableError
 from langmem_agno.extraction.spans import (
     Claim,
@@ -174,8 +175,7 @@ class ThreadCursorStore:
             or lease_seconds <= 0
         ):
             raise ConfigurationError(f"lease_seconds must be a positive number, got {lease_seconds!r}")
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ConfigurationError(f"max_attempts must be an int >= 1, got {max_attempts!r}")
+        check_int("max_attempts", max_attempts)
         self.lease_seconds = float(lease_seconds)
         self.max_attempts = max_attempts
         self.cursors = cursors or (

@@ -29,6 +29,7 @@ from typing import Any
 from langchain_core.messages import BaseMessage, convert_to_messages
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 
+from langmem_agno.checks import check_int
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.extraction.background import (
     DEFAULT_EXIT_SECONDS,
@@ -138,8 +139,7 @@ class MemoryNode(RunnableLambda[Any, dict[str, Any]]):
             raise ConfigurationError("debounce_seconds needs background=True")
         if cursors is not None and not isinstance(cursors, ThreadCursorStore):
             raise ConfigurationError(f"cursors must be a ThreadCursorStore, got {type(cursors).__name__}")
-        if isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1:
-            raise ConfigurationError(f"max_pending must be an int >= 1, got {max_pending!r}")
+        check_int("max_pending", max_pending)
         super().__init__(self._run, afunc=self._arun, name=name)
         self.manager = manager
         self.max_pending = max_pending

@@ -34,7 +34,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Literal, TypeVar
 
-from langmem_agno.checks import check_id
+from langmem_agno.checks import check_id, check_int
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.record import UserMemory, check_unicode, now_epoch_s
 from langmem_agno.stores.history import HistoryRow, LifecycleRows, change_path, next_seq
@@ -102,8 +102,8 @@ def prune_limits(
     if older_than is None and keep is None:
         raise InvalidMemoryError("prune needs older_than (an age) or keep (a count), got neither")
     age = None if older_than is None else _seconds("older_than", older_than)
-    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 0):
-        raise InvalidMemoryError(f"keep must be a whole number of at least 0, got {keep!r}")
+    if keep is not None:
+        check_int("keep", keep, minimum=0, error=InvalidMemoryError)
     return age, keep
 
 
@@ -198,12 +198,8 @@ class Lifecycle(StorePrimitives):
                 opts, expiry_check_interval=_positive("expiry_check_interval", expiry_check_interval)
             )
         if history_limit is not False:
-            if history_limit is not None and (
-                isinstance(history_limit, bool) or not isinstance(history_limit, int) or history_limit < 1
-            ):
-                raise ConfigurationError(
-                    f"history_limit must be a whole number of at least 1 or None, got {history_limit!r}"
-                )
+            if history_limit is not None:
+                check_int("history_limit", history_limit)
             opts = replace(opts, history_limit=history_limit)
         if purge_interval is not None:
             opts = replace(opts, purge_interval=_positive("purge_interval", purge_interval) or 0.0)

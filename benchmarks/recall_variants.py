@@ -5,18 +5,20 @@ Usage::
     python benchmarks/recall_variants.py [--no-minilm]
 
 Each variant changes one thing in the hybrid ranking (dense weight, centring, a second
-pass, diversity, topics, vocabulary expansion) and is scored on the tune half of the users
-(the first five) and on the report half (the last five), so a gain that holds on one half
-only shows as such. Every variant uses the library's BM25 lexicon over the user's own
-memories (:class:`~langmem_agno.recall.view.Lexicon`), its normalisations and its date
-windows; ``lib hybrid`` re-computes the library's own blend here, as a check that this
-script ranks as ``recall_eval.py``'s ``lib hybrid`` does (ties aside).
+pass, diversity, topics, vocabulary expansion, a question split into its clauses) and is
+scored on the tune half of the users (the first five) and on the report half (the last
+five), so a gain that holds on one half only shows as such. Every variant uses the
+library's BM25 lexicon over the user's own memories
+(:class:`~langmem_agno.recall.view.Lexicon`), its normalisations and its date windows;
+``lib hybrid`` re-computes the library's own blend here, as a check that this script
+ranks as ``recall_eval.py``'s ``lib hybrid`` does (ties aside).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +67,7 @@ class Asked:
     dated: Array
     topic_sim: Array = field(default_factory=lambda: np.zeros(0))
     expansions: list[tuple[float, tuple[str, ...]]] = field(default_factory=list)
+    clauses: list[tuple[Array, Array]] = field(default_factory=list)  # per clause: query vector, BM25
 
 
 def _unit(m: Array) -> Array:
@@ -113,8 +116,20 @@ def prepare(data: RecallSet, emb: CachedEmbeddings) -> list[Asked]:
             for j in np.argsort(-close)[:3]:
                 if not set(stems[user.vocabulary[j]]) & own:
                     a.expansions.append((float(close[j]), stems[user.vocabulary[j]]))
+        for part in clauses(q.text):
+            a.clauses.append((emb.query_vector(part), user.lexicon.scores(part)))
         asked.append(a)
     return asked
+
+
+#: Where a question of several parts splits ("on Fridays or with fasting", "my diet and my cuisine").
+_CLAUSE_SPLIT = re.compile(r",\s*|\s+(?:and|or|but|also|plus)\s+", re.IGNORECASE)
+
+
+def clauses(question: str) -> list[str]:
+    """The parts of a question joined by a comma or a conjunction; none for a question of one part."""
+    parts = [p for p in _CLAUSE_SPLIT.split(question) if content_terms(p)]
+    return parts if len(parts) > 1 else []
 
 
 # ---------------------------------------------------------------- the pieces
@@ -171,6 +186,18 @@ def hybrid(
     return scores
 
 
+def by_clauses(a: Asked, whole: float = 0.5) -> Array:
+    """The whole question's hybrid blended with the best of its clauses' hybrids, each clause ranked alone."""
+    base = hybrid(a)
+    if not a.clauses:
+        return base
+    parts = [
+        hybrid(Asked(question=a.question, user=a.user, query=vector, bm25=bm25, dated=a.dated))
+        for vector, bm25 in a.clauses
+    ]
+    return whole * base + (1.0 - whole) * np.stack(parts).max(axis=0)
+
+
 def peaked_weight(a: Asked, low: float = 0.7, high: float = 0.9, gap: float = 0.6) -> float:
     """A dense weight per query: ``high`` when the best dense z-score stands ``gap`` above the next."""
     dense = centred(a, CENTRE_SHRINK)[0]
@@ -221,6 +248,8 @@ VARIANTS: dict[str, Callable[[Asked], list[int]]] = {
     "topics 0.3": lambda a: ranked(hybrid(a, topics=0.3)),
     "own words >= 0.6": lambda a: ranked(hybrid(a, expand_above=0.6)),
     "own words >= 0.7": lambda a: ranked(hybrid(a, expand_above=0.7)),
+    "clauses ranked apart, 0.5 x best clause": lambda a: ranked(by_clauses(a, 0.5)),
+    "clauses ranked apart, 0.7 x best clause": lambda a: ranked(by_clauses(a, 0.3)),
 }
 
 

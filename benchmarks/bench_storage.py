@@ -13,6 +13,10 @@ For each backend, in one run and on one server (one file for SQLite):
   PostgreSQL by the server's ``pg_stat_statements`` (BEGIN, COMMIT and pre-pings included);
 * **writes/s** for single adds and for one bulk add of ``--bulk`` memories: our ``add`` /
   ``add_many`` beside Agno's ``upsert_user_memory`` / ``upsert_memories``;
+* for SQLite, the bulk add again in ``--rounds`` alternating rounds on one file that recall has
+  already used (its companion tables and triggers exist, as in an application): ours with and
+  without history beside Agno's on the same file and on a file of its own, each round in a new
+  order; the medians, and the median of the per-round ratios;
 * reads: ``get``, a listing page, a word search, an update, a delete, and one extraction turn
   (ours only: Agno's extraction needs a live model's tool loop).
 
@@ -44,7 +48,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from pymongo import MongoClient, monitoring
 from sqlalchemy import event
 
-from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore
+from langmem_agno import MemoryRetriever, MemoryStore, MongoMemoryStore, SQLiteMemoryStore
 from langmem_agno.extraction import MemoryManager
 from langmem_agno.scripted import ScriptedChatModel
 
@@ -254,7 +258,7 @@ def bench_agno(side: str, db: Any, counter: Any, n: int, bulk: int) -> None:
 
 
 # ---------------------------------------------------------------- backends
-def sqlite_backend(n: int, bulk: int, folder: Path) -> None:
+def sqlite_backend(n: int, bulk: int, rounds: int, folder: Path) -> None:
     from agno.db.sqlite import SqliteDb
 
     path = folder / "shared.db"
@@ -271,6 +275,85 @@ def sqlite_backend(n: int, bulk: int, folder: Path) -> None:
         db = SqliteDb(db_file=str(file), memory_table="agno_memories")
         event.listen(db.db_engine, "before_cursor_execute", theirs.sql)
         bench_agno(side, db, theirs, n, bulk)
+        db.db_engine.dispose()
+    sqlite_bulk_rounds(bulk, rounds, folder)
+
+
+@dataclass
+class BulkSide:
+    """One side of the alternating SQLite bulk rounds: how it writes a batch, what it sent, how fast."""
+
+    name: str
+    write: Callable[[int], Any]
+    counter: Any
+    speeds: list[float] = field(default_factory=list)
+    calls: list[int] = field(default_factory=list)
+
+
+BULK_RATIOS: list[str] = []
+
+
+def sqlite_bulk_rounds(bulk: int, rounds: int, folder: Path) -> None:
+    """``add_many`` beside ``upsert_memories`` in alternating rounds, on a file recall has used."""
+    from agno.db.sqlite import SqliteDb
+
+    path = folder / "bulk.db"
+    ours = SQLiteMemoryStore(path, secret_filter=False)
+    bare = without_history(SQLiteMemoryStore(path, secret_filter=False))
+    assert isinstance(bare, SQLiteMemoryStore)
+    # Recall's companion tables and triggers exist once a retriever has run, as in an application.
+    MemoryRetriever(store=ours).invoke("warm-up", user_id="warm-up")
+    agno_dbs = [
+        SqliteDb(db_file=str(f), memory_table="agno_memories") for f in (path, folder / "bulk-agno.db")
+    ]
+    texts = [text(i) for i in range(bulk)]
+    sides = [
+        BulkSide("langmem-agno", lambda k: ours.add_many(texts, user_id=f"o{k}"), StatementLog.install(ours)),
+        BulkSide(
+            "langmem-agno (no history)",
+            lambda k: bare.add_many(texts, user_id=f"b{k}"),
+            StatementLog.install(bare),
+        ),
+    ]
+    for db, where in zip(agno_dbs, ("same file", "its own file"), strict=True):
+        tally = Tally()
+        event.listen(db.db_engine, "before_cursor_execute", tally.sql)
+        db.upsert_user_memory(AgnoUserMemory(memory="warm-up", user_id="warm-up"))
+
+        def upsert(k: int, db: Any = db, tag: str = where[0]) -> Any:
+            return db.upsert_memories([AgnoUserMemory(memory=t, user_id=f"a{tag}{k}") for t in texts])
+
+        sides.append(BulkSide(f"Agno, {where}", upsert, tally))
+    for k in range(rounds):
+        for side in sides[k % len(sides) :] + sides[: k % len(sides)]:  # a new order each round
+            side.counter.reset()
+            started = time.perf_counter()
+            side.write(k)
+            side.speeds.append(bulk / (time.perf_counter() - started))
+            side.calls.append(side.counter.count())
+    for side in sides:
+        calls = statistics.median(side.calls)
+        ROWS.append(
+            Row(
+                f"sqlite bulk: {side.name}",
+                f"add_many ({bulk}), {rounds} rounds",
+                calls,
+                statistics.median(side.speeds),
+                "calls per bulk write; " + ",".join(dict.fromkeys(getattr(side.counter, "names", []))),
+            )
+        )
+    agno_same = statistics.median(sides[2].speeds)
+    for side in sides[:2]:
+        mine = statistics.median(side.speeds)
+        per_round = [a / b for a, b in zip(side.speeds, sides[2].speeds, strict=True)]
+        BULK_RATIOS.append(
+            f"  {side.name:<26} / Agno same file: {mine:,.0f} / {agno_same:,.0f} = {mine / agno_same:.2f}x; "
+            f"per round {', '.join(f'{r:.2f}' for r in per_round)} "
+            f"(median {statistics.median(per_round):.2f}x)"
+        )
+    ours.close()
+    bare.close()
+    for db in agno_dbs:
         db.db_engine.dispose()
 
 
@@ -348,18 +431,22 @@ def report() -> None:
                     if our_op in mine and their_op in theirs:
                         ratio = mine[our_op].ops_per_s / theirs[their_op].ops_per_s
                         print(f"  {our_side:<40} vs {theirs_side:<28} {our_op:<9} {ratio:6.2f}x")
+    if BULK_RATIOS:
+        print("\nSQLite add_many beside upsert_memories, alternating rounds on one file recall has used:")
+        print("\n".join(BULK_RATIOS))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=300, help="single operations per measurement")
     parser.add_argument("--bulk", type=int, default=2000, help="memories in one bulk write")
+    parser.add_argument("--rounds", type=int, default=7, help="alternating SQLite bulk rounds (at least 5)")
     parser.add_argument("--backends", default="sqlite,mongo,postgres")
     args = parser.parse_args()
     wanted = args.backends.split(",")
     with tempfile.TemporaryDirectory() as folder:
         runs: dict[str, Callable[[], None]] = {
-            "sqlite": lambda: sqlite_backend(args.n, args.bulk, Path(folder)),
+            "sqlite": lambda: sqlite_backend(args.n, args.bulk, max(5, args.rounds), Path(folder)),
             "mongo": lambda: mongo_backend(args.n, args.bulk),
             "postgres": lambda: postgres_backend(args.n, args.bulk),
         }

@@ -9,9 +9,21 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["StatementLog"]
+__all__ = ["Statement", "StatementLog"]
+
+
+class Statement(NamedTuple):
+    """One call into SQLite: its first words, the parameter sets it carried, the values bound in all."""
+
+    sql: str
+    rows: int
+    values: int
+
+
+def _width(params: Any) -> int:
+    return len(params) if isinstance(params, (list, tuple, dict)) else 0
 
 
 class _Cursor:
@@ -20,12 +32,12 @@ class _Cursor:
         self._log = log
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        self._log.note(sql, 1)
+        self._log.note(sql, 1, _width(params))
         return self._real.execute(sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> Any:
         rows = list(rows)
-        self._log.note(sql, len(rows))
+        self._log.note(sql, len(rows), sum(_width(r) for r in rows))
         return self._real.executemany(sql, rows)
 
     def __getattr__(self, name: str) -> Any:
@@ -39,12 +51,12 @@ class StatementLog:
     """Stands in for a store's ``_conn``: every statement its cursors run, with the rows it carried.
 
     Example: ``log = StatementLog.install(store)``; run something; ``log.statements`` lists
-    ``(first words of the SQL, rows)``, one entry per call.
+    :class:`Statement` entries (first words of the SQL, parameter sets, values bound), one per call.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self._conn = conn
-        self.statements: list[tuple[str, int]] = []
+        self.statements: list[Statement] = []
 
     @classmethod
     def install(cls, store: Any) -> StatementLog:
@@ -52,8 +64,8 @@ class StatementLog:
         store._conn = log
         return log
 
-    def note(self, sql: str, rows: int) -> None:
-        self.statements.append((" ".join(sql.split())[:300], rows))
+    def note(self, sql: str, rows: int, values: int = 0) -> None:
+        self.statements.append(Statement(" ".join(sql.split())[:300], rows, values))
 
     def reset(self) -> None:
         self.statements.clear()
@@ -63,13 +75,13 @@ class StatementLog:
 
     @property
     def names(self) -> list[str]:
-        return [s.split(None, 1)[0].upper() for s, _ in self.statements]
+        return [s.sql.split(None, 1)[0].upper() for s in self.statements]
 
     def cursor(self) -> _Cursor:
         return _Cursor(self._conn.cursor(), self)
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        self.note(sql, 1)
+        self.note(sql, 1, _width(params))
         return self._conn.execute(sql, params)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""SQLite bulk adds: each record encoded once, one executemany in one transaction, nothing read back.
+"""SQLite bulk adds: each record encoded once, one multi-row INSERT in one transaction, nothing read back.
 
 What each write sends is counted on the store's own connection (:mod:`sqlite_statements`: one
 entry per execute or executemany). The speed beside Agno's ``upsert_memories`` is measured in
@@ -14,14 +14,14 @@ import pytest
 
 from langmem_agno import SQLiteMemoryStore, UserMemory
 from langmem_agno.record import MEMORY_FIELDS
-from sqlite_statements import StatementLog
+from sqlite_statements import Statement, StatementLog
 
 TABLE = "agno_memories"
 
 
-def _on_table(log: StatementLog) -> list[tuple[str, int]]:
+def _on_table(log: StatementLog) -> list[Statement]:
     """The statements that read or write the memory table itself, not its companions."""
-    return [(sql, rows) for sql, rows in log.statements if f" {TABLE} " in sql + " " or f" {TABLE}(" in sql]
+    return [s for s in log.statements if f" {TABLE} " in s.sql + " " or f" {TABLE}(" in s.sql]
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def store(tmp_path: Path) -> Any:
     made.close()
 
 
-def test_add_many_is_one_check_and_one_executemany_in_one_transaction(
+def test_add_many_is_one_check_and_one_insert_statement_in_one_transaction(
     store: SQLiteMemoryStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoded: list[str] = []
@@ -47,10 +47,11 @@ def test_add_many_is_one_check_and_one_executemany_in_one_transaction(
     added = store.add_many([f"User fact {i}" for i in range(500)], user_id="u1")
     assert sorted(encoded) == sorted(m.memory_id for m in added)  # each record encoded exactly once
     mine = _on_table(log)
-    # The owners of the ids, then every row in one executemany; no SELECT of the rows afterwards.
-    assert [(sql.split(" (")[0].split(" WHERE")[0], rows) for sql, rows in mine] == [
-        (f"SELECT memory_id, user_id FROM {TABLE}", 1),
-        (f"INSERT INTO {TABLE}", 500),
+    # The owners of the ids, then every row in one INSERT statement (each statement that fires the
+    # word index's triggers flushes FTS5's pending terms); no SELECT of the rows afterwards.
+    assert [(s.sql.split(" (")[0].split(" WHERE")[0], s.rows, s.values) for s in mine] == [
+        (f"SELECT memory_id, user_id FROM {TABLE}", 1, 500),
+        (f"INSERT INTO {TABLE}", 1, 500 * len(MEMORY_FIELDS)),
     ]
     assert log.names[0] == "BEGIN" and log.names.count("BEGIN") == log.names.count("COMMIT")
     first_commit = log.names.index("COMMIT")
@@ -74,7 +75,7 @@ def test_only_ids_already_stored_are_read_back(store: SQLiteMemoryStore) -> None
     assert again[0] == first  # the stored memory, not the text of the retry
     assert again[1].memory == "User likes jam"
     # The owners' check, the one new row, and a read of the one id already stored.
-    assert [sql.split(" (")[0].split(" WHERE")[0] for sql, _ in _on_table(log)] == [
+    assert [s.sql.split(" (")[0].split(" WHERE")[0] for s in _on_table(log)] == [
         f"SELECT memory_id, user_id FROM {TABLE}",
         f"INSERT INTO {TABLE}",
         f"SELECT {', '.join(MEMORY_FIELDS)} FROM {TABLE}",
@@ -93,3 +94,20 @@ def test_a_batch_holding_another_users_id_writes_nothing(store: SQLiteMemoryStor
             [UserMemory(memory_id="b-1", memory="b"), UserMemory(memory_id="a-1", memory="x")], user_id="bob"
         )
     assert store.list_memories(user_id="bob").total == 0
+
+
+def test_a_batch_larger_than_one_statement_binds_is_split_and_fully_indexed(
+    store: SQLiteMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An old SQLite build binds at most 999 values: 120 rows of 10 columns take two statements.
+    monkeypatch.setattr(store, "_max_params", 999)
+    log = StatementLog.install(store)
+    added = store.add_many([f"User fact n{i}x about kayaks" for i in range(120)], user_id="u1")
+    inserts = [s for s in _on_table(log) if s.sql.startswith(f"INSERT INTO {TABLE}")]
+    assert [s.values for s in inserts] == [99 * len(MEMORY_FIELDS), 21 * len(MEMORY_FIELDS)]
+    # Written in order (rowid order is the order of same-second memories) and every row searchable.
+    assert [m.memory_id for m in store.list_memories(user_id="u1", sort="asc").items] == [
+        m.memory_id for m in added
+    ]
+    for i in (0, 98, 99, 119):  # each side of the split, by a word only that memory holds
+        assert [h.memory.memory_id for h in store.search(f"n{i}x", user_id="u1")] == [added[i].memory_id]

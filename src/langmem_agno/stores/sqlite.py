@@ -59,6 +59,13 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size`` (at least one item each)."""
+    step = max(1, size)
+    for start in range(0, len(items), step):
+        yield items[start : start + step]
+
+
 class SQLiteMemoryStore(MemoryStore):
     """Memories in a SQLite database, readable and writable by Agno's ``SqliteDb``.
 
@@ -101,6 +108,8 @@ class SQLiteMemoryStore(MemoryStore):
         except (sqlite3.Error, OSError) as exc:
             raise StoreUnavailableError(f"cannot open SQLite database {self.path!r}: {exc}") from exc
         self._conn.row_factory = sqlite3.Row
+        # How many values one statement may bind (999 in SQLite builds before 3.32, 32,766 since).
+        self._max_params = self._conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         self._conn.create_function("lma_text", 1, search_text, deterministic=True)
         self._conn.create_function("lma_unreadable", len(MEMORY_FIELDS), unreadable, deterministic=True)
         try:
@@ -222,24 +231,31 @@ class SQLiteMemoryStore(MemoryStore):
         """
         if not records:
             return set()
-        cols = ", ".join(MEMORY_FIELDS)
-        marks = ", ".join("?" * len(MEMORY_FIELDS))
         ids = [r.memory_id for r in records]
-        marks_ids = ",".join("?" * len(ids))
-        owners = dict(
-            cur.execute(
-                f"SELECT memory_id, user_id FROM {self.table} WHERE memory_id IN ({marks_ids})", ids
-            ).fetchall()
-        )
+        owners: dict[str, Any] = {}
+        for id_part in _chunks(ids, self._max_params):
+            marks_ids = ",".join("?" * len(id_part))
+            owners.update(
+                cur.execute(
+                    f"SELECT memory_id, user_id FROM {self.table} WHERE memory_id IN ({marks_ids})", id_part
+                ).fetchall()
+            )
         for rec in records:
             if rec.memory_id in owners and owners[rec.memory_id] != rec.user_id:
                 raise InvalidMemoryError(f"memory_id {rec.memory_id!r} is already in use")
-        # Each record encoded once (to_row JSON-encodes the text and topics), all rows in one executemany.
+        # Each record encoded once (to_row JSON-encodes the text and topics). All rows go in one
+        # multi-row INSERT, not an executemany: FTS5 writes its pending terms out as a new segment
+        # at the end of every statement that fires the word index's triggers, and merges those
+        # segments later, so 2,000 one-row statements cost about 5x one statement of 2,000 rows
+        # (0.14 s against 0.03 s on the benchmark's file).
         rows = [r.to_row() for r in records if r.memory_id not in owners]
-        cur.executemany(
-            f"INSERT INTO {self.table} ({cols}) VALUES ({marks})",
-            [tuple(row[c] for c in MEMORY_FIELDS) for row in rows],
-        )
+        cols = ", ".join(MEMORY_FIELDS)
+        one = "(" + ", ".join("?" * len(MEMORY_FIELDS)) + ")"
+        for part in _chunks(rows, self._max_params // len(MEMORY_FIELDS)):
+            cur.execute(
+                f"INSERT INTO {self.table} ({cols}) VALUES {', '.join([one] * len(part))}",
+                [row[c] for row in part for c in MEMORY_FIELDS],
+            )
         return set(owners)
 
     def _set_fields(self, cur: sqlite3.Cursor, memory_id: str, user_id: str, changes: dict[str, Any]) -> bool:

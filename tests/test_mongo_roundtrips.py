@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage
+from motor.motor_asyncio import AsyncIOMotorClient
 from pymongo import AsyncMongoClient, MongoClient, monitoring
 
 from langmem_agno import MongoMemoryStore, UserMemory
@@ -75,7 +76,7 @@ class Monitored:
         return await getattr(self.store, "a" + name)(*args, **kwargs)
 
 
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "async", "motor"])
 async def monitored(
     request: pytest.FixtureRequest, mongo_uri: str, mongo_db_name: str
 ) -> AsyncIterator[Monitored]:
@@ -83,16 +84,19 @@ async def monitored(
     if request.param == "sync":
         client: Any = MongoClient(mongo_uri, event_listeners=[commands])
         store = MongoMemoryStore(client=client, database=mongo_db_name)
-    else:
+    elif request.param == "async":
         client = AsyncMongoClient(mongo_uri, event_listeners=[commands])
+        store = MongoMemoryStore(async_client=client, database=mongo_db_name)
+    else:
+        client = AsyncIOMotorClient(mongo_uri, event_listeners=[commands])
         store = MongoMemoryStore(async_client=client, database=mongo_db_name)
     watched = Monitored(store, commands, request.param)
     await watched("add", "User warms up the indexes", user_id="warm-up")  # first use creates the indexes
     yield watched
-    if request.param == "sync":
-        client.close()
-    else:
+    if request.param == "async":
         await client.close()
+    else:
+        client.close()
 
 
 async def test_add_and_add_many_are_one_insert_each(monitored: Monitored) -> None:
@@ -253,24 +257,34 @@ async def _extract(monitored: Monitored, manager: MemoryManager, text: str) -> A
     return await manager.aextract(messages, user_id="u1")
 
 
-async def test_an_extraction_turn_is_at_most_four_commands(monitored: Monitored) -> None:
+def _union_of(commands: Commands) -> list[dict[str, Any]]:
+    """The first aggregate's pipeline: the turn's related and newest memories."""
+    return next(c["pipeline"] for n, _, c in commands.sent if n == "aggregate")
+
+
+@pytest.mark.parametrize("history", [True, False])
+async def test_an_extraction_turn_is_at_most_four_commands(monitored: Monitored, history: bool) -> None:
+    monitored.store.configure_lifecycle(history=history)
     await monitored(
         "add_many", [f"User remembers fact {i} about the garden" for i in range(1_000)], user_id="u1"
     )
-    await monitored("search", "warm", user_id="u1")
+    boats = iter(["User owns a blue canoe", "User owns a red kayak"])
     model = ScriptedChatModel(
-        responder=lambda _: AIMessage("", tool_calls=[call("add_memory", memory="User owns a red kayak")])
+        responder=lambda _: AIMessage("", tool_calls=[call("add_memory", memory=next(boats))])
     )
-    result = await _extract(monitored, MemoryManager(model, monitored.store), "I bought a red kayak")
+    manager = MemoryManager(model, monitored.store)
+    # The first turn also asks once about a text index and what kind of deployment the server is.
+    assert (await _extract(monitored, manager, "I bought a blue canoe")).ok
+    result = await _extract(monitored, manager, "I bought a red kayak")
     assert result.ok and [m.memory for m in result.added] == ["User owns a red kayak"]
-    # The related memories, the newest ones (their total in the same command), the duplicate
+    # The related memories and the newest ones (with their total) in one aggregate, the duplicate
     # lookup of the add, and the add: one document, atomic without a transaction.
-    assert monitored.commands.memory_commands() == ["aggregate", "aggregate", "aggregate", "update"], (
-        monitored.commands.companion_commands()
-    )
+    assert monitored.commands.memory_commands() == ["aggregate", "aggregate", "update"]
+    assert monitored.commands.companion_commands() == (["insert:agno_memories_history"] if history else [])
+    assert sum("$unionWith" in stage for stage in _union_of(monitored.commands)) == 2
 
 
-async def test_a_turn_of_a_user_whose_memories_were_all_shown_is_four_commands_in_all(
+async def test_a_turn_of_a_user_whose_memories_were_all_shown_is_three_commands_in_all(
     monitored: Monitored,
 ) -> None:
     for text in ("User lives in Lisbon", "User likes tea", "User has a cat"):
@@ -284,10 +298,26 @@ async def test_a_turn_of_a_user_whose_memories_were_all_shown_is_four_commands_i
     assert (await _extract(monitored, manager, "I bought a red kayak")).ok
     result = await _extract(monitored, manager, "I bought a blue canoe")
     assert result.ok and [m.memory for m in result.added] == ["User owns a blue canoe"]
-    # Related, newest (all four of them: no duplicate lookup then), the add, and its history entry.
+    # Related and newest (all four of them: no duplicate lookup then), the add, its history entry.
     everything = [n for n, _, _ in monitored.commands.sent]
-    assert everything == ["aggregate", "aggregate", "update", "insert"], monitored.commands.sent
+    assert everything == ["aggregate", "update", "insert"], monitored.commands.sent
     assert monitored.commands.companion_commands() == ["insert:agno_memories_history"]
+
+
+async def test_the_folded_read_gives_what_search_and_listing_give(monitored: Monitored) -> None:
+    await monitored("add_many", [f"User drank tea number {i}" for i in range(30)], user_id="u1")
+    await monitored("add_many", ["User likes green tea", "User owns a bike"], user_id="u1")
+    await monitored("add", "User likes tea too", user_id="u2")
+    await monitored("search", "warm", user_id="u1")  # the first search asks once about a text index
+    for query, limit, newest in (("green tea", 5, 3), ("bike", 20, 40), ("", 10, 5), ("zzz", 5, 2)):
+        folded, page = await monitored("search_and_newest", query, user_id="u1", limit=limit, newest=newest)
+        assert len(monitored.commands.memory_commands()) == 1, query
+        hits = await monitored("search", query, user_id="u1", limit=limit) if query else []
+        listing = await monitored("list_memories", user_id="u1", limit=newest)
+        assert [(h.memory, h.score) for h in folded] == [(h.memory, h.score) for h in hits], query
+        assert (page.items, page.total) == (listing.items, listing.total) == (listing.items, 32), query
+    _, nobody = await monitored("search_and_newest", "tea", user_id="nobody")
+    assert (nobody.items, nobody.total) == ([], 0)
 
 
 async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored) -> None:
@@ -309,9 +339,9 @@ async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored
     sent = monitored.commands.sent
     in_transaction = [n for n, _, c in sent if c.get("autocommit") is False]
     outside = [n for n, t, c in sent if t == COLLECTION and c.get("autocommit") is not False]
-    # Reads: related, newest. The model was shown all of the user's memories, so its add was
-    # checked against every one of them and is not looked up in the store again.
-    assert outside[:2] == ["aggregate", "aggregate"]
+    # Reads: related and newest, one aggregate. The model was shown all of the user's memories, so
+    # its add was checked against every one of them and is not looked up in the store again.
+    assert outside[:1] == ["aggregate"]
     if mongo_runs_transactions(monitored):
         # The memories to change; the add and the update (one command); the delete; the commit.
         assert in_transaction == ["find", "update", "delete", "commitTransaction"]
@@ -321,7 +351,7 @@ async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored
         assert in_transaction == []
         writes = ["find", "find", "update", "delete"]
     # The history's "before" comes from the memories the model was shown: no read of them again.
-    assert outside[2:] == writes, monitored.commands.companion_commands()
+    assert outside[1:] == writes, monitored.commands.companion_commands()
     stored = {m.memory_id: m.memory for m in (await monitored("list_memories", user_id="u1")).items}
     assert stored == {tea.memory_id: "User likes green tea", result.added[0].memory_id: "User prefers email"}
 

@@ -58,8 +58,8 @@ from langmem_agno.extraction.proposals import (
     gone_call,
     review_calls,
 )
+from langmem_agno.extraction.turn_reads import TurnMemories, aread_turn, read_turn
 from langmem_agno.models import chat_model
-from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.text import message_text
 from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
 from langmem_agno.scope import MemoryScope, resolve_scope
@@ -290,27 +290,13 @@ class MemoryManager(Optimizing):
             return self._failed(result, exc, _WRITE)
         return self._done(result)
 
-    def _read(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory], bool]:
+    def _read(self, scope: MemoryScope, query: str) -> TurnMemories:
         """The memories shown to the model (related, newest) and whether the newest are all of them."""
-        flt, where = self._filter(scope), self._where(scope)
-        hits = (
-            recall_index(self.store).related(flt, query, self.search_limit)
-            if query and self.search_limit
-            else []
-        )
-        if not self.recent_limit:
-            return hits, [], False
-        page = self.store.list_memories(limit=self.recent_limit, **where)
-        return hits, page.items, page.total <= len(page.items)
+        return read_turn(self.store, self._filter(scope), query, self.search_limit, self.recent_limit)
 
-    async def _aread(self, scope: MemoryScope, query: str) -> tuple[list[UserMemory], list[UserMemory], bool]:
+    async def _aread(self, scope: MemoryScope, query: str) -> TurnMemories:
         """Async twin of :meth:`_read`."""
-        flt, where, index = self._filter(scope), self._where(scope), recall_index(self.store)
-        hits = await index.arelated(flt, query, self.search_limit) if query and self.search_limit else []
-        if not self.recent_limit:
-            return hits, [], False
-        page = await self.store.alist_memories(limit=self.recent_limit, **where)
-        return hits, page.items, page.total <= len(page.items)
+        return await aread_turn(self.store, self._filter(scope), query, self.search_limit, self.recent_limit)
 
     # ------------------------------------------------------------ shared steps
     def scope_for(

@@ -35,7 +35,6 @@ from langmem_agno.stores.base import (
     ChangeRequest,
     ChangeSet,
     MemoryFilter,
-    MemoryStore,
     ScoredMemory,
     SortOrder,
     UserStats,
@@ -60,7 +59,8 @@ from langmem_agno.stores.mongo_plans import (
     _update_plan,
     one_write,
 )
-from langmem_agno.stores.mongo_search import search_plan
+from langmem_agno.stores.mongo_search import search_and_newest_plan, search_plan
+from langmem_agno.stores.mongo_turn import TurnReads
 from langmem_agno.stores.types import LifecycleOptions
 from langmem_agno.twins import arun_plan, run_plan
 
@@ -72,7 +72,7 @@ _INDEX_CONFLICT_CODES = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
 _DEADLINE_GRACE_S = 0.5
 
 
-class MongoMemoryStore(MemoryStore):
+class MongoMemoryStore(TurnReads):
     """Memories in a MongoDB collection that Agno's ``MongoDb`` reads and writes too.
 
     Give a URI and the store opens (and later closes) its own clients; or pass
@@ -450,3 +450,18 @@ class MongoMemoryStore(MemoryStore):
     async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         hits, self._text_index = await self._arun(search_plan(flt, terms, limit, self._text_index))
         return hits
+
+    # ------------------------------------------------------------ an extraction turn's read
+    def _search_newest(
+        self, flt: MemoryFilter, terms: Sequence[str], limit: int, newest: int
+    ) -> tuple[list[ScoredMemory], list[UserMemory], int]:
+        plan = search_and_newest_plan(flt, terms, limit, newest, self._text_index)
+        hits, recent, total, self._text_index = self._run(plan)
+        return hits, recent, total
+
+    async def _asearch_newest(
+        self, flt: MemoryFilter, terms: Sequence[str], limit: int, newest: int
+    ) -> tuple[list[ScoredMemory], list[UserMemory], int]:
+        plan = search_and_newest_plan(flt, terms, limit, newest, self._text_index)
+        hits, recent, total, self._text_index = await self._arun(plan)
+        return hits, recent, total

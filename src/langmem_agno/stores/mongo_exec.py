@@ -25,22 +25,31 @@ from langmem_agno.stores.mongo_plans import (
     _Hello,
     _ListIndexes,
     _Op,
+    _SearchAndNewest,
 )
 
 __all__ = ["aexecute", "execute"]
 
 _TOTAL = "_lma_total"
+_NEWEST = "_lma_newest"
+
+
+def _page(filter: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int) -> list[dict[str, Any]]:
+    page: list[dict[str, Any]] = [{"$match": filter}, {"$sort": dict(sort)}]
+    if skip:
+        page.append({"$skip": skip})
+    return [*page, {"$limit": limit}, {"$project": PROJECTION}]
+
+
+def _total(coll: Any, filter: dict[str, Any]) -> dict[str, Any]:
+    # $group rather than the $count stage: the same plan in the server, and every server we
+    # test on accepts it inside $unionWith.
+    total = [{"$match": filter}, {"$group": {"_id": None, _TOTAL: {"$sum": 1}}}, {"$project": {"_id": 0}}]
+    return {"$unionWith": {"coll": coll.name, "pipeline": total}}
 
 
 def _counted_pipeline(coll: Any, op: _FindCounted) -> list[dict[str, Any]]:
-    page: list[dict[str, Any]] = [{"$match": op.filter}, {"$sort": dict(op.sort)}]
-    if op.skip:
-        page.append({"$skip": op.skip})
-    # $group rather than the $count stage: the same plan in the server, and every server we
-    # test on accepts it inside $unionWith.
-    total = [{"$match": op.filter}, {"$group": {"_id": None, _TOTAL: {"$sum": 1}}}, {"$project": {"_id": 0}}]
-    count = {"coll": coll.name, "pipeline": total}
-    return [*page, {"$limit": op.limit}, {"$project": PROJECTION}, {"$unionWith": count}]
+    return [*_page(op.filter, op.sort, op.skip, op.limit), _total(coll, op.filter)]
 
 
 def _split_counted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
@@ -48,6 +57,25 @@ def _split_counted(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], in
     if rows and set(rows[-1]) == {_TOTAL}:
         return rows[:-1], int(rows[-1][_TOTAL])
     return rows, 0
+
+
+def _search_and_newest_pipeline(coll: Any, op: _SearchAndNewest) -> list[dict[str, Any]]:
+    # Each branch of a $unionWith runs its own plan, so the newest page and the count are read
+    # by the (user_id, updated_at) index as the listing's are, whatever the search did.
+    newest = [*_page(op.filter, op.sort, 0, op.limit), {"$set": {_NEWEST: True}}]
+    if not op.search:  # an empty first pipeline would be the whole collection
+        return [*newest, _total(coll, op.filter)]
+    union = {"$unionWith": {"coll": coll.name, "pipeline": newest}}
+    return [*op.search, union, _total(coll, op.filter)]
+
+
+def _split_search_and_newest(
+    rows: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
+    rows, total = _split_counted(rows)
+    hits = [r for r in rows if _NEWEST not in r]
+    newest = [{k: v for k, v in r.items() if k != _NEWEST} for r in rows if _NEWEST in r]
+    return hits, newest, total
 
 
 def execute(coll: Any, op: _Op, session: Any = None) -> Any:
@@ -61,6 +89,9 @@ def execute(coll: Any, op: _Op, session: Any = None) -> Any:
         return list(coll.aggregate(op.pipeline, session=session))
     if isinstance(op, _FindCounted):
         return _split_counted(list(coll.aggregate(_counted_pipeline(coll, op), session=session)))
+    if isinstance(op, _SearchAndNewest):
+        rows = list(coll.aggregate(_search_and_newest_pipeline(coll, op), session=session))
+        return _split_search_and_newest(rows)
     if isinstance(op, _Count):
         return coll.count_documents(op.filter, session=session)
     if isinstance(op, _BulkWrite):
@@ -101,6 +132,9 @@ async def aexecute(coll: Any, op: _Op, session: Any = None) -> Any:
     if isinstance(op, _FindCounted):
         cursor = await _cursor(coll.aggregate(_counted_pipeline(coll, op), session=session))
         return _split_counted(await cursor.to_list(None))
+    if isinstance(op, _SearchAndNewest):
+        cursor = await _cursor(coll.aggregate(_search_and_newest_pipeline(coll, op), session=session))
+        return _split_search_and_newest(await cursor.to_list(None))
     if isinstance(op, _Count):
         return await coll.count_documents(op.filter, session=session)
     if isinstance(op, _BulkWrite):

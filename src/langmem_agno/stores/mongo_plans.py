@@ -57,6 +57,20 @@ class _FindCounted:
 
 
 @dataclass(frozen=True)
+class _SearchAndNewest:
+    """A word search's pipeline, then a page of the newest and their total: one aggregate.
+
+    ``search`` may be empty (no related memories wanted); the newest are ``filter``'s documents
+    by ``sort``, the first ``limit`` of them.
+    """
+
+    search: list[dict[str, Any]]
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]]
+    limit: int
+
+
+@dataclass(frozen=True)
 class _BulkWrite:
     requests: Sequence[InsertOne[dict[str, Any]] | UpdateOne | DeleteOne]
     ordered: bool = False
@@ -106,6 +120,7 @@ _Op = (
     _Find
     | _Count
     | _FindCounted
+    | _SearchAndNewest
     | _BulkWrite
     | _FindOneAndSet
     | _DeleteMany

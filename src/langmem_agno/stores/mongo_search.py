@@ -22,11 +22,18 @@ from typing import Any
 from pymongo import DESCENDING
 
 from langmem_agno.record import UserMemory, read_all
-from langmem_agno.stores.mongo_plans import PROJECTION, _Aggregate, _ListIndexes, _Plan, filter_document
+from langmem_agno.stores.mongo_plans import (
+    PROJECTION,
+    _Aggregate,
+    _ListIndexes,
+    _Plan,
+    _SearchAndNewest,
+    filter_document,
+)
 from langmem_agno.stores.search import rank_by_terms
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
-__all__ = ["SEARCH_SLACK", "has_text_index", "search_pipeline", "search_plan"]
+__all__ = ["SEARCH_SLACK", "has_text_index", "search_and_newest_plan", "search_pipeline", "search_plan"]
 
 #: How many hits beyond the limit the server hands back: room for rows the shared reader skips
 #: (unreadable ones Agno or a script wrote) and for the rare word the server's regex engine and
@@ -107,3 +114,20 @@ def search_plan(
         text_index = has_text_index((yield _ListIndexes()))
     docs = yield _Aggregate(search_pipeline(flt, terms, limit, text_index=text_index))
     return rank_by_terms(read_all(docs, UserMemory.from_document), terms, limit), text_index
+
+
+def search_and_newest_plan(
+    flt: MemoryFilter, terms: Sequence[str], limit: int, newest: int, text_index: bool | None
+) -> _Plan[tuple[list[ScoredMemory], list[UserMemory], int, bool | None]]:
+    """:func:`search_plan`'s hits, and the scope's ``newest`` newest memories and total: one aggregate.
+
+    No ``terms``: no search, only the newest. Returns the hits, the newest, the scope's total and
+    what is known of a text index (for the caller to keep).
+    """
+    if terms and text_index is None:
+        text_index = has_text_index((yield _ListIndexes()))
+    search = search_pipeline(flt, terms, limit, text_index=bool(text_index)) if terms else []
+    order = [("updated_at", DESCENDING), ("_id", DESCENDING)]
+    hits, recent, total = yield _SearchAndNewest(search, filter_document(flt), order, newest)
+    ranked = rank_by_terms(read_all(hits, UserMemory.from_document), terms, limit) if terms else []
+    return ranked, read_all(recent, UserMemory.from_document), int(total), text_index

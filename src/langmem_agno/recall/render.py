@@ -105,7 +105,7 @@ def render_memories(
     if not _TAG.match(tag):
         raise ConfigurationError(f"tag must be a plain name like {DEFAULT_TAG!r}, got {tag!r}")
     strip_tag = re.compile(rf"</?\s*{re.escape(tag)}\s*>?", re.IGNORECASE)
-    lines = [line for line in (" ".join(strip_tag.sub("", _text(m)).split()) for m in memories) if line]
+    lines = [line for line in (" ".join(_without(strip_tag, _text(m)).split()) for m in memories) if line]
     lines = lines[:max_memories]
     if not lines:
         return ""
@@ -133,3 +133,16 @@ def render_memories(
     if not body:
         return ""
     return f"{head}<{tag}>{''.join(body)}\n</{tag}>{tail}"
+
+
+def _without(pattern: re.Pattern[str], text: str) -> str:
+    """``text`` with ``pattern`` removed until none is left.
+
+    One pass is not enough: removing the inner tag of ``</memo</memories>ries>`` joins
+    the outer halves into a closing tag that would end the block early.
+    """
+    while True:
+        stripped = pattern.sub("", text)
+        if stripped == text:
+            return text
+        text = stripped

@@ -87,7 +87,13 @@ class EmbeddingsGuard:
             else:
                 # The caller's context (callbacks, tracing) goes along to the worker thread.
                 future = _executor().submit(contextvars.copy_context().run, fn, arg)
-                result = future.result(timeout=self.timeout)
+                try:
+                    result = future.result(timeout=self.timeout)
+                except FutureTimeout:
+                    # A call still waiting for a worker never starts; one already running
+                    # cannot be stopped and holds its worker until it returns.
+                    future.cancel()
+                    raise
         except FutureTimeout as exc:
             self._failed(f"no answer within {self.timeout} s", exc)
             return None

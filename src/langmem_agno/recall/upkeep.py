@@ -9,7 +9,9 @@ per query: :func:`sync_changed` looks only at the memories changed since its las
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+import logging
+import time
+from collections.abc import Callable, Generator, Sequence
 from typing import Any, TypeVar
 
 from langmem_agno.recall.dense import StoredVector, as_vectors, text_hash
@@ -19,11 +21,17 @@ from langmem_agno.record import UserMemory
 from langmem_agno.stores.types import MemoryFilter
 from langmem_agno.twins import Call, twin
 
-__all__ = ["Plan", "embed_stale", "sync_changed"]
+__all__ = ["EMBED_BATCH", "Plan", "embed_stale", "sync_changed"]
 
+logger = logging.getLogger("langmem_agno.recall")
 T = TypeVar("T")
 #: A plan: yields typed calls, receives their results, returns ``T``.
 Plan = Generator[Call[Any], Any, T]
+#: Memories per call to the embeddings model: within what hosted providers take in one
+#: request, and small enough that one call fits a time limit meant for a query.
+EMBED_BATCH = 128
+#: The clock the embedding time of one query is measured on (a test moves its own).
+_clock: Callable[[], float] = time.monotonic
 
 
 def embed_stale(
@@ -36,25 +44,41 @@ def embed_stale(
     """Embed and save the ``memories`` whose vector in ``stored`` is missing or stale; update ``stored``.
 
     Missing: written by Agno, or before embeddings were on; stale: the text changed.
+    They go to the model :data:`EMBED_BATCH` at a time, each batch saved as it comes,
+    so a scope of thousands is embedded over a few queries even when the whole would
+    take longer than the time limit of one call, and nothing embedded is embedded
+    again. One query spends at most the guard's time limit on this: past it, the
+    rest waits for the next query and this one ranks lexically.
 
     Returns:
-        ``False`` when the embeddings model failed (the guard has logged it).
+        ``False`` when some memories still have no current vector: the embeddings model
+        failed (the guard has logged it) or the query's time for embedding ran out.
     """
     stale = [
         m for m in memories if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
     ]
-    if not stale:
-        return True
-    raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in stale])
-    if raw is None:
-        return False
-    fresh = [
-        (m.memory_id, StoredVector(text_hash(m.memory), v))
-        for m, v in zip(stale, as_vectors(raw, len(stale)), strict=True)
-    ]
-    owners = {m.memory_id: (m.agent_id, m.team_id) for m in stale}
-    yield twin(index.save_vectors, index.asave_vectors)(user_id, guard.name, fresh, owners)
-    stored.update(fresh)
+    deadline = None if guard.timeout is None else _clock() + guard.timeout
+    for start in range(0, len(stale), EMBED_BATCH):
+        if start and deadline is not None and _clock() >= deadline:
+            logger.info(
+                "embedded %d of %d memories of user %r for %s; the rest on the next queries",
+                start,
+                len(stale),
+                user_id,
+                guard.name,
+            )
+            return False
+        batch = stale[start : start + EMBED_BATCH]
+        raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in batch])
+        if raw is None:
+            return False
+        fresh = [
+            (m.memory_id, StoredVector(text_hash(m.memory), v))
+            for m, v in zip(batch, as_vectors(raw, len(batch)), strict=True)
+        ]
+        owners = {m.memory_id: (m.agent_id, m.team_id) for m in batch}
+        yield twin(index.save_vectors, index.asave_vectors)(user_id, guard.name, fresh, owners)
+        stored.update(fresh)
     return True
 
 

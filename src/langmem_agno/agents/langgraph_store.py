@@ -37,6 +37,7 @@ from langgraph.store.base import (
     InvalidNamespaceError,
     Item,
     ListNamespacesOp,
+    MatchCondition,
     Op,
     PutOp,
     Result,
@@ -62,8 +63,23 @@ _FIELDS = ("user_id", "agent_id", "team_id")
 _PLACEHOLDER = re.compile(r"^\{(user_id|agent_id|team_id)\}$")
 #: How many of a user's memories a filtered search looks at, newest first.
 FILTER_SCAN_LIMIT = 5_000
+#: How many ranked hits a search with a query can return (the retriever's largest ``k``):
+#: ``offset + limit`` beyond it, and a filter over more of them, see only these.
+MAX_RANKED = 1_000
 
 _Plan = Generator[Call[Any], Any, Any]
+
+
+def _json_value(key: str, value: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of ``value`` once it is known to encode as JSON, as every backend stores it."""
+    try:
+        json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidMemoryError(
+            f"the value of key {key!r} must be JSON-serializable (a dict of str, numbers, booleans, "
+            f"None, lists and dicts): {exc}"
+        ) from exc
+    return dict(value)
 
 
 class UnmappedNamespaceError(InvalidMemoryError, InvalidNamespaceError):
@@ -92,7 +108,11 @@ class NamespaceTemplate:
             raise ConfigurationError(f"namespace template has an unknown placeholder: {self.parts!r}")
 
     def _bind(self, namespace: Sequence[str], *, prefix: bool) -> MemoryScope:
-        if not prefix and len(namespace) != len(self.parts):
+        # An item's namespace may stop before trailing {agent_id} / {team_id} levels: that is
+        # a memory no agent or team wrote (LangGraph refuses empty labels, so "" cannot say so).
+        if not prefix and not (
+            len(self.parts) >= len(namespace) >= self._shortest and len(namespace) >= self._user_depth
+        ):
             raise UnmappedNamespaceError(
                 f"namespace {tuple(namespace)!r} does not fit the template {self.parts!r}"
             )
@@ -112,8 +132,25 @@ class NamespaceTemplate:
             )
         return MemoryScope(user_id, found["agent_id"], found["team_id"])
 
+    @property
+    def _user_depth(self) -> int:
+        return self.parts.index("{user_id}") + 1
+
+    @property
+    def _shortest(self) -> int:
+        """How long an item's namespace must be: the template without its trailing agent and team levels."""
+        n = len(self.parts)
+        while n > self._user_depth and self.parts[n - 1] in ("{agent_id}", "{team_id}"):
+            n -= 1
+        return n
+
     def scope(self, namespace: Sequence[str]) -> MemoryScope:
-        """The scope of an item's namespace (all levels given)."""
+        """The scope of an item's namespace.
+
+        Every level is given, or the namespace stops before trailing ``{agent_id}`` /
+        ``{team_id}`` levels: an item of no agent (or team), and a put there writes a
+        memory without one.
+        """
         return self._bind(namespace, prefix=False)
 
     def prefix_scope(self, prefix: Sequence[str]) -> MemoryScope:
@@ -129,6 +166,9 @@ class NamespaceTemplate:
         for part in self.parts:
             m = _PLACEHOLDER.match(part)
             out.append(part if m is None else (values[m.group(1)] or ""))
+        # Unset trailing agent and team levels are left off, so the namespace is one get accepts.
+        while len(out) > self._shortest and out[-1] == "":
+            out.pop()
         return tuple(out)
 
 
@@ -248,12 +288,13 @@ class LangGraphStore(BaseStore):
             yield twin(self.store.delete, self.store.adelete)(key, **scope.as_kwargs())
             yield twin(self.values.delete, self.values.adelete)(scope.user_id, [key])
             return None
-        value = dict(op.value)
+        value = _json_value(key, op.value)
         text = self.store.check_text(memory_text(value))
-        topics = normalize_topics(value["topics"]) if isinstance(value.get("topics"), list) else None
+        # A put replaces the item: a value without topics leaves the memory with none.
+        topics = normalize_topics(value["topics"]) if isinstance(value.get("topics"), list) else []
         existing = yield twin(self.store.get, self.store.aget)(key, **scope.as_kwargs())
         if existing is None:
-            record = UserMemory(memory_id=key, memory=text, topics=topics, **scope.as_kwargs())
+            record = UserMemory(memory_id=key, memory=text, topics=topics or None, **scope.as_kwargs())
             yield twin(self.store.add, self.store.aadd)(record, user_id=scope.user_id)
         else:
             update = twin(self.store.update, self.store.aupdate)
@@ -267,7 +308,9 @@ class LangGraphStore(BaseStore):
         scores: dict[str, float | None] = {}
         if op.query and op.query.strip():
             rank = twin(self.retriever.rank, self.retriever.arank)
-            hits = yield rank(op.query, k=min(max(wanted, 1), 1000), **scope.as_kwargs())
+            # A filter applies after ranking: rank as deep as the retriever goes, then filter and page.
+            k = MAX_RANKED if op.filter else min(max(wanted, 1), MAX_RANKED)
+            hits = yield rank(op.query, k=k, **scope.as_kwargs())
             memories = [h.memory for h in hits]
             scores = {h.memory.memory_id: h.score for h in hits}
         else:
@@ -285,7 +328,8 @@ class LangGraphStore(BaseStore):
         ]
 
     def _namespaces(self, op: ListNamespacesOp) -> _Plan:
-        prefixes = [c.path for c in op.match_conditions or () if c.match_type == "prefix"]
+        conditions = op.match_conditions or ()
+        prefixes = [c.path for c in conditions if c.match_type == "prefix"]
         if not prefixes:
             # Listing every namespace would list every user: ask for one user's.
             raise UnmappedNamespaceError(
@@ -294,7 +338,7 @@ class LangGraphStore(BaseStore):
         scope = self.template.prefix_scope(tuple(prefixes[0]))
         listing = twin(self.store.list_memories, self.store.alist_memories)
         page = yield listing(**scope.as_kwargs(), limit=FILTER_SCAN_LIMIT)
-        found = sorted({self.template.namespace(m) for m in page.items})
+        found = sorted(ns for ns in {self.template.namespace(m) for m in page.items} if _fits(ns, conditions))
         if op.max_depth is not None:
             found = sorted({ns[: op.max_depth] for ns in found})
         return found[op.offset : op.offset + op.limit]
@@ -332,3 +376,19 @@ def _compare(operator: str, actual: Any, expected: Any) -> bool:
     except TypeError:
         return False
     raise InvalidMemoryError(f"unknown filter operator {operator!r}; use $eq, $ne, $gt, $gte, $lt or $lte")
+
+
+def _fits(namespace: tuple[str, ...], conditions: Iterable[MatchCondition]) -> bool:
+    """Whether ``namespace`` meets every prefix and suffix condition (``"*"`` matches any label)."""
+    for condition in conditions:
+        path = tuple(condition.path)
+        if len(path) > len(namespace):
+            return False
+        part = (
+            namespace[: len(path)]
+            if condition.match_type == "prefix"
+            else namespace[len(namespace) - len(path) :]
+        )
+        if any(want not in ("*", label) for want, label in zip(path, part, strict=True)):
+            return False
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from typing import Any
 
@@ -12,6 +13,7 @@ from langchain_core.runnables import RunnableLambda
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from langmem_agno import MemoryStore, MissingUserIdError, MongoMemoryStore, SQLiteMemoryStore
+from langmem_agno.errors import InvalidMemoryError
 from langmem_agno.recall import MemoryRetriever
 from langmem_agno.record import MEMORY_FIELDS
 from langmem_agno.vectors import EmbeddingError
@@ -336,3 +338,33 @@ def test_a_store_used_for_recall_can_be_freed(tmp_path: Any) -> None:
     del store
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("k", [0, -1, 1001, "3", 2.5, True])
+def test_a_bad_k_is_refused_by_name(k: object) -> None:
+    with SQLiteMemoryStore(":memory:") as store:
+        store.add("Sarah prefers email", user_id="u1")
+        retriever = MemoryRetriever(store=store)
+        with pytest.raises(InvalidMemoryError, match=rf"^k must be .*got {re.escape(repr(k))}$"):
+            retriever.rank("email", user_id="u1", k=k)  # type: ignore[arg-type]
+        with pytest.raises(InvalidMemoryError, match=r"^k must be"):
+            retriever.invoke("email", user_id="u1", k=k)
+        # At the bounds, k is taken as given.
+        assert len(retriever.rank("email", user_id="u1", k=1000)) == 1
+
+
+@pytest.mark.parametrize("limit", [0, -1, "3", 2.5, True])
+def test_a_bad_block_limit_is_refused_by_name(limit: object) -> None:
+    with SQLiteMemoryStore(":memory:") as store:
+        retriever = MemoryRetriever(store=store)
+        with pytest.raises(InvalidMemoryError, match=rf"^limit must be .*got {re.escape(repr(limit))}$"):
+            retriever.rank_for_block("email", limit=limit, user_id="u1")  # type: ignore[arg-type]
+
+
+async def test_a_bad_k_is_refused_by_the_async_twins_too() -> None:
+    with SQLiteMemoryStore(":memory:") as store:
+        retriever = MemoryRetriever(store=store)
+        with pytest.raises(InvalidMemoryError, match=r"^k must be .*got 0$"):
+            await retriever.arank("email", user_id="u1", k=0)
+        with pytest.raises(InvalidMemoryError, match=r"^limit must be .*got -3$"):
+            await retriever.arank_for_block("email", limit=-3, user_id="u1")

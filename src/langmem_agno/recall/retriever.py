@@ -29,7 +29,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, ensure_config
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
 
-from langmem_agno.checks import check_ids, options_error
+from langmem_agno.checks import check_ids, check_int, options_error
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
 from langmem_agno.recall.dense import StoredVector, Vector, as_vectors, model_key
@@ -60,6 +60,8 @@ CANDIDATE_FACTOR = 4
 MIN_CANDIDATES = 20
 #: Seconds an embeddings call may take before recall goes on without it.
 DEFAULT_EMBEDDINGS_TIMEOUT = 10.0
+#: The most memories one call ranks.
+MAX_K = 1000
 
 
 class MemoryRetriever(BaseRetriever):
@@ -107,7 +109,7 @@ class MemoryRetriever(BaseRetriever):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     store: MemoryStore
-    k: int = Field(default=5, ge=1, le=1000)
+    k: int = Field(default=5, ge=1, le=MAX_K)
     agent_id: str | None = None
     team_id: str | None = None
     topics: list[str] | None = None
@@ -297,6 +299,15 @@ class MemoryRetriever(BaseRetriever):
         view.dense[key] = matrix
         return matrix
 
+    def _k(self, k: int | None) -> int:
+        """A call's ``k``: the retriever's own when not given, else checked against the same bounds."""
+        if k is None:
+            return self.k
+        check_int("k", k, error=InvalidMemoryError)
+        if k > MAX_K:
+            raise InvalidMemoryError(f"k must be at most {MAX_K}, got {k!r}")
+        return k
+
     # ------------------------------------------------------------ public API
     def rank(
         self,
@@ -319,9 +330,10 @@ class MemoryRetriever(BaseRetriever):
 
         Raises:
             MissingUserIdError: If no user id is found.
+            InvalidMemoryError: If ``k`` is not an integer from 1 to 1,000.
         """
         flt = self._filter(self.scope(config, **scope))
-        return run_calls(self._plan(query, flt, k or self.k))
+        return run_calls(self._plan(query, flt, self._k(k)))
 
     async def arank(
         self,
@@ -333,7 +345,7 @@ class MemoryRetriever(BaseRetriever):
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`rank`."""
         flt = self._filter(self.scope(config, **scope))
-        return await arun_calls(self._plan(query, flt, k or self.k))
+        return await arun_calls(self._plan(query, flt, self._k(k)))
 
     def rank_for_block(
         self, query: str, *, limit: int, config: RunnableConfig | None = None, **scope: str | None
@@ -355,14 +367,16 @@ class MemoryRetriever(BaseRetriever):
             At most ``limit`` hits, best first.
         """
         flt = self._filter(self.scope(config, **scope))
-        return run_calls(self._block_plan(query, flt, limit))
+        return run_calls(self._block_plan(query, flt, check_int("limit", limit, error=InvalidMemoryError)))
 
     async def arank_for_block(
         self, query: str, *, limit: int, config: RunnableConfig | None = None, **scope: str | None
     ) -> list[ScoredMemory]:
         """Async twin of :meth:`rank_for_block`."""
         flt = self._filter(self.scope(config, **scope))
-        return await arun_calls(self._block_plan(query, flt, limit))
+        return await arun_calls(
+            self._block_plan(query, flt, check_int("limit", limit, error=InvalidMemoryError))
+        )
 
     def invoke(self, input: str, config: RunnableConfig | None = None, **kwargs: Any) -> list[Document]:
         """Return the best memories for ``input`` as documents; scope from ``config`` or keywords."""

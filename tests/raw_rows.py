@@ -11,7 +11,6 @@ import importlib
 from typing import Any
 
 from langmem_agno import MemoryStore, MongoMemoryStore, SQLiteMemoryStore
-from langmem_agno.recall.registry import recall_index
 
 __all__ = ["companion_row_count", "memory_columns", "postgres_execute", "raw_rows"]
 
@@ -69,16 +68,15 @@ def memory_columns(store: MemoryStore) -> set[str]:
 
 
 def companion_row_count(store: MemoryStore, role: str) -> int:
-    """How many rows the ``<table>_<role>`` companion holds; PostgreSQL's vectors are kept in process."""
+    """How many rows the ``<table>_<role>`` companion holds."""
     if isinstance(store, SQLiteMemoryStore):
         with store.companion_cursor() as cur:
             return int(cur.execute(f"SELECT COUNT(*) FROM {store.table}_{role}").fetchone()[0])
     if isinstance(store, MongoMemoryStore):
         return int(store.companion_collection(role).count_documents({}))
     assert _is_postgres(store) and role == "vectors", f"no {role} companion on {type(store).__name__}"
-    # Without pgvector the recall index keeps vectors in this process, per (user, model).
-    index = recall_index(store)
-    return sum(len(kept) for kept in index._vectors.values())
+    pg: Any = store  # schema and table are plain identifiers (the store checks them)
+    return int(_postgres_rows(pg, f'SELECT count(*) AS n FROM "{pg.schema}"."{pg.table}_{role}"')[0]["n"])
 
 
 def postgres_execute(store: MemoryStore, statement: str) -> None:

@@ -178,6 +178,10 @@ def test_ctrl_c_is_exit_130_with_one_line(cli: Cli, tmp_path: Path, monkeypatch:
         ["stats"],
         ["export", "out.jsonl"],
         ["--json", "export", "-"],
+        ["history", "some-id", "--user", "u1"],
+        ["failed"],
+        ["optimize", "--user", "u1", "--preview"],
+        ["prune", "--user", "u1", "--keep", "3"],
     ],
 )
 def test_read_only_commands_refuse_a_missing_database(cli: Cli, tmp_path: Path, command: list[str]) -> None:
@@ -343,3 +347,18 @@ def test_a_postgres_uri_names_a_postgres_store(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setitem(sys.modules, "langmem_agno.stores.postgres", None)
     with pytest.raises(LangmemAgnoError, match=r"pip install 'langmem-agno\[postgres\]'"):
         open_store("postgresql://lma@127.0.0.1:1/none")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list", "--user", "u1", "--offset", str(10**20)],
+        ["list", "--user", "u1", "--limit", str(10**20)],
+        ["list", "--user", "u1", "--page", str(10**20)],
+        ["search", "--user", "u1", "email", "--limit", str(10**20)],
+    ],
+)
+def test_a_number_too_large_to_store_is_a_usage_error(cli: Cli, tmp_path: Path, command: list[str]) -> None:
+    result = cli("--db", str(tmp_path / "m.db"), *command)
+    assert result.returncode == 2 and "expected a number <=" in result.stderr
+    assert "Traceback" not in result.stderr and "OverflowError" not in result.stderr

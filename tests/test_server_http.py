@@ -40,6 +40,8 @@ def test_a_missing_or_bad_parameter_is_422_naming_it(http: TestClient) -> None:
         ["query", "limit"]
     ]
     assert _locs(http.get("/memories", params={"user_id": "u1", "page": 0})) == [["query", "page"]]
+    assert _locs(http.get("/memories", params={"user_id": "u1", "page": 10**30})) == [["query", "page"]]
+    assert _locs(http.get("/user_memory_stats", params={"page": 10**30})) == [["query", "page"]]
     assert _locs(http.get("/memories", params={"user_id": "u1", "sort_order": "up"})) == [
         ["query", "sort_order"]
     ]

@@ -188,6 +188,10 @@ async def test_list_pages(api: StoreAPI, clock: Clock) -> None:
         ({"page": 2}, "page=2 needs a limit"),
         ({"page": 0, "limit": 2}, "page must be an integer >= 1, got 0"),
         ({"sort": "newest"}, "sort must be 'asc' or 'desc', got 'newest'"),
+        # Past 64 bits SQLite and PyMongo raise OverflowError: refused before any query.
+        ({"offset": 10**20}, f"offset must be at most {2**62}, got {10**20}"),
+        ({"limit": 10**20}, f"limit must be at most {2**62}, got {10**20}"),
+        ({"page": 2**61, "limit": 10}, f"starts past {2**62} memories"),
     ],
 )
 async def test_list_rejects_bad_paging(api: StoreAPI, kwargs: dict[str, Any], bad: str) -> None:

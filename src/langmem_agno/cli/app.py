@@ -52,6 +52,7 @@ from langmem_agno.cli.store import (
 from langmem_agno.errors import LangmemAgnoError, MemoryNotFoundError, StoreUnavailableError
 from langmem_agno.stores import MemoryStore
 from langmem_agno.stores.history import recording
+from langmem_agno.stores.validation import MAX_PAGING
 
 # The name the module had as one file: users' logging configuration names it.
 logger = logging.getLogger("langmem_agno.cli")
@@ -69,6 +70,8 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {value}")
+    if value > MAX_PAGING:
+        raise argparse.ArgumentTypeError(f"expected a number <= {MAX_PAGING}, got {value}")
     return value
 
 

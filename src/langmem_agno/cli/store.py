@@ -23,7 +23,11 @@ DEFAULT_DATABASE = "agno"
 DEFAULT_MONGO_TIMEOUT_MS = 3_000
 _MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
 #: The commands that only read: on a SQLite path with no database they fail instead of creating one.
-READ_ONLY_COMMANDS = frozenset({"list", "show", "search", "topics", "stats", "export", "doctor"})
+#: optimize and prune change memories, but on a database that is not there they have none to change.
+READ_ONLY_COMMANDS = frozenset(
+    {"list", "show", "search", "topics", "stats", "export", "doctor"}
+    | {"history", "failed", "optimize", "prune"}
+)
 
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")

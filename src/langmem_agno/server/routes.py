@@ -36,6 +36,8 @@ from langmem_agno.stores.history import recording
 
 #: The largest page ``limit`` accepted (AgentOS has no bound; one request must not read everything).
 MAX_PAGE_LIMIT = 500
+#: The highest page number: its offset stays within what every backend stores as an integer.
+MAX_PAGE = 10**9
 #: The one sort key the store keeps an index for.
 SORT_KEYS = ("updated_at",)
 
@@ -88,7 +90,7 @@ def memory_router(store: MemoryStore, *, max_limit: int = MAX_PAGE_LIMIT) -> API
             Query(description="Words to find in the text or topics (prefix match)", max_length=1000),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=max_limit, description="Memories per page")] = 20,
-        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
         sort_by: Annotated[str, Query(description="Sort key: updated_at")] = "updated_at",
         sort_order: Annotated[Literal["asc", "desc"], Query(description="asc or desc")] = "desc",
     ) -> MemoryList:
@@ -202,7 +204,7 @@ def memory_router(store: MemoryStore, *, max_limit: int = MAX_PAGE_LIMIT) -> API
     )
     def get_user_memory_stats(
         limit: Annotated[int, Query(ge=1, le=max_limit, description="Users per page")] = 20,
-        page: Annotated[int, Query(ge=1, description="1-based page number")] = 1,
+        page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="1-based page number")] = 1,
         user_id: Annotated[str | None, Query(description="Only this user")] = None,
     ) -> UserStatsList:
         """Every user's memory count and last update, most recently active first."""

@@ -42,10 +42,20 @@ TextCheck = Callable[[object], str]
 FieldCheck = Callable[[str, object], "str | None"]
 
 
+#: The largest limit, offset or page a call takes: every backend stores 64-bit integers, and
+#: SQLite and PyMongo raise OverflowError on a larger one.
+MAX_PAGING = 2**62
+
+
 def check_limit(name: str, value: int | None, *, minimum: int) -> int | None:
-    """A call's limit, offset or page: ``None`` (no limit) or an integer of at least ``minimum``."""
+    """A call's limit, offset or page: ``None`` (no limit), or ``minimum`` to :data:`MAX_PAGING`."""
+    if value is None:
+        return None
     # An argument of one call, not an option: an InvalidMemoryError, not a ConfigurationError.
-    return None if value is None else check_int(name, value, minimum=minimum, error=InvalidMemoryError)
+    check_int(name, value, minimum=minimum, error=InvalidMemoryError)
+    if value > MAX_PAGING:
+        raise InvalidMemoryError(f"{name} must be at most {MAX_PAGING}, got {value!r}")
+    return value
 
 
 def check_lookup_id(value: object, *, name: str = "memory_id") -> str:
@@ -271,6 +281,8 @@ def page_args(limit: int | None, offset: int, page: int | None) -> tuple[int | N
         if limit is None:
             raise InvalidMemoryError(f"page={page} needs a limit (the page size)")
         offset = (page - 1) * limit
+        if offset > MAX_PAGING:
+            raise InvalidMemoryError(f"page={page} of limit={limit} starts past {MAX_PAGING} memories")
     return limit, offset
 
 

@@ -109,6 +109,8 @@ def _make_store(
         # "async" differs only in which twins the test calls: the store opens its async pool itself.
         uri = request.getfixturevalue("postgres_uri")
         return PostgresMemoryStore(uri, schema=request.getfixturevalue("postgres_schema"), **kwargs)
+    if backend != "mongo":
+        raise ValueError(f"unknown test backend {backend!r}: sqlite-file, sqlite-memory, postgres or mongo")
     uri = request.getfixturevalue("mongo_uri")
     db = request.getfixturevalue("mongo_db_name")
     if mode == "motor":

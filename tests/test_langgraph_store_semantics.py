@@ -53,7 +53,7 @@ async def test_a_value_that_is_not_json_is_refused_before_anything_is_written(lg
 async def test_an_item_of_no_agent_is_listed_under_a_namespace_get_accepts(
     store_factory: Any, mode: str
 ) -> None:
-    memory_store: MemoryStore = store_factory("sqlite", mode)
+    memory_store: MemoryStore = store_factory("sqlite-file", mode)
     api = Api(LangGraphStore(memory_store, namespace=("memories", "{user_id}", "{agent_id}")), mode)
     try:
         await api("put", ("memories", "sarah", "planner"), "a1", {"content": "Sarah flies Friday"})
@@ -69,7 +69,7 @@ async def test_an_item_of_no_agent_is_listed_under_a_namespace_get_accepts(
 
 
 async def test_list_namespaces_meets_every_condition(store_factory: Any) -> None:
-    memory_store: MemoryStore = store_factory("sqlite", "sync")
+    memory_store: MemoryStore = store_factory("sqlite-file", "sync")
     store = LangGraphStore(memory_store, namespace=("memories", "{user_id}", "{agent_id}"))
     try:
         for agent in ("booker", "planner"):

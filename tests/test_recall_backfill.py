@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,26 @@ async def test_the_async_twin_embeds_in_the_same_batches() -> None:
     assert hits[0].memory.memory == "Sarah prefers email over phone calls"
     assert embeddings.calls == [EMBED_BATCH, EMBED_BATCH, EMBED_BATCH, N + 1 - 2 * EMBED_BATCH]
     assert max(Counter(embeddings.documents_embedded).values()) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite-file", "mongo", "postgres"])
+def test_an_agents_retriever_leaves_the_other_agents_vectors_alone(store_factory: Any, backend: str) -> None:
+    # A view of agent a's memories is complete for agent a only: the vectors of agent b's
+    # memories are not orphans, and must not be dropped (b would be embedded again and again).
+    embeddings = BatchLog()
+    store = store_factory(backend, "sync")
+    try:
+        for agent in ("a", "b"):
+            store.add(f"Sarah told agent {agent} she prefers email", user_id="u1", agent_id=agent)
+        retrievers = {
+            agent: MemoryRetriever(store=store, embeddings=embeddings, ranking="dense", agent_id=agent)
+            for agent in ("a", "b")
+        }
+        for round_ in range(3):
+            for retriever in retrievers.values():
+                assert retriever.rank("How do I get in touch with her?", user_id="u1", k=1)
+            store.add(f"Sarah note {round_} for agent a", user_id="u1", agent_id="a")
+    finally:
+        store.close()
+    twice = [text for text, n in Counter(embeddings.documents_embedded).items() if n > 1]
+    assert twice == []

@@ -286,8 +286,11 @@ class MemoryRetriever(BaseRetriever):
         guard, index = self.guard, self.index
         key = guard.name
         ids = [m.memory_id for m in view.memories]
+        # "Every memory the user has" only when the view is not one agent's, team's or topic's:
+        # else the other memories' vectors would be taken for orphans and dropped.
+        whole_user = flt.agent_id is None and flt.team_id is None and flt.topics is None
         stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
-            flt.user_id, key, ids, view.complete
+            flt.user_id, key, ids, view.complete and whole_user
         )
         if not (yield from embed_stale(guard, index, flt.user_id, view.memories, stored)):
             return None

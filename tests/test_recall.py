@@ -228,7 +228,7 @@ def test_deleted_memories_lose_their_vectors(store: MemoryStore) -> None:
 
 
 # ---------------------------------------------------------------- async
-async def test_async_retriever_matches_sync(astore: MemoryStore) -> None:
+async def test_async_retriever_ranks_within_the_users_scope(astore: MemoryStore) -> None:
     await astore.aadd_many(MEMORIES, user_id="u1")
     await astore.aadd("Bob plays guitar", user_id="u2")
     for embeddings in (None, ConceptEmbeddings()):

@@ -21,10 +21,11 @@ from agno.db.schemas.memory import UserMemory as AgnoUserMemory
 from psycopg import sql
 
 import langmem_agno.stores.postgres as postgres_module
-from langmem_agno import MemoryRetriever
+from langmem_agno import MemoryRetriever, UserMemory
 from langmem_agno.recall.dense import StoredVector
 from langmem_agno.recall.index_postgres import PostgresRecallIndex
 from langmem_agno.recall.registry import recall_index
+from langmem_agno.record import now_epoch_s
 from langmem_agno.stores.postgres import PostgresMemoryStore
 from postgres_server import pgvector_schema, pgvector_uri  # noqa: F401
 from recall_helpers import CONCEPTS, LABELLED, ConceptEmbeddings
@@ -200,6 +201,24 @@ def test_memories_agno_adds_or_changes_are_ranked(
         ]
     finally:
         db.db_engine.dispose()
+
+
+def test_a_memory_stamped_in_the_future_does_not_hide_later_changes(store: PostgresMemoryStore) -> None:
+    # Another writer whose clock runs a day ahead: its memory must not make the server path
+    # skip the memories written after it (by an honest clock) when it syncs vectors.
+    store.add_many(MEMORIES[:3], user_id="u1")
+    ahead = now_epoch_s() + 86_400
+    store.add_many(
+        [UserMemory(memory="Sarah has a labrador", created_at=ahead, updated_at=ahead)], user_id="u1"
+    )
+    embeddings = ConceptEmbeddings()
+    retriever = MemoryRetriever(store=store, embeddings=embeddings, ranking="dense", k=1)
+    assert retriever.rank("Does she have a pet?", user_id="u1")[0].memory.memory == "Sarah has a labrador"
+    store.add("Sarah plays jazz guitar", user_id="u1")
+    assert retriever.rank("Which instrument is her hobby?", user_id="u1")[0].memory.memory == (
+        "Sarah plays jazz guitar"
+    )
+    assert "Sarah plays jazz guitar" in embeddings.documents_embedded
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

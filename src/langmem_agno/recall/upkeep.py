@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from langmem_agno.recall.dense import StoredVector, as_vectors, text_hash
 from langmem_agno.recall.guard import EmbeddingsGuard
 from langmem_agno.recall.index import RecallIndex
-from langmem_agno.record import UserMemory
+from langmem_agno.record import UserMemory, now_epoch_s
 from langmem_agno.stores.types import MemoryFilter
 from langmem_agno.twins import Call, twin
 
@@ -97,6 +97,7 @@ def sync_changed(guard: EmbeddingsGuard, index: RecallIndex, flt: MemoryFilter) 
     if synced is not None and synced.stamp == stamp:
         return True
     since = None if synced is None else synced.mark
+    started = now_epoch_s()
     changed: list[UserMemory] = yield twin(index.changed_since, index.achanged_since)(flt, since)
     if changed:
         stored: dict[str, StoredVector] = yield twin(index.load_vectors, index.aload_vectors)(
@@ -108,6 +109,10 @@ def sync_changed(guard: EmbeddingsGuard, index: RecallIndex, flt: MemoryFilter) 
         # vector written before they were kept, must carry the memory's own.
         owners = {m.memory_id: (m.agent_id, m.team_id) for m in changed}
         yield twin(index.keep_owners, index.akeep_owners)(flt.user_id, guard.name, owners)
-    marks = [m.updated_at or m.created_at for m in changed]
-    index.mark_vector_sync(flt, guard.name, stamp, max(marks, default=since))
+    newest = max((m.updated_at or m.created_at for m in changed), default=since)
+    # A memory stamped in the future (another writer's clock) must not hide the changes made
+    # before that time: the mark never passes this sync's own start, and that memory is
+    # looked at again each time, which costs one row.
+    mark = None if newest is None else min(newest, started)
+    index.mark_vector_sync(flt, guard.name, stamp, mark)
     return True

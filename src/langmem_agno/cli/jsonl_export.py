@@ -66,9 +66,12 @@ def iter_memories(
 ) -> Iterator[UserMemory]:
     """Yield every memory of one user, oldest first, a page at a time, each id once.
 
-    Pages are read by offset, so a memory changed during the export moves to the
-    end: it is yielded once (at its first sighting), and the export is exact only
-    for memories that are not changing meanwhile.
+    Pages are read by offset, so the export is exact only while the user's memories
+    do not change: a memory changed during it moves to the end and is yielded once
+    (at its first sighting), and each memory changed or deleted among those already
+    read moves the rest up by one, so one memory not yet read is skipped per such
+    change. Export a user while nothing writes to it (stop the agents, or export
+    from a backup) when every memory must be in the file.
     """
     offset = 0
     seen: set[str] = set()

@@ -320,10 +320,19 @@ async def test_the_folded_read_gives_what_search_and_listing_give(monitored: Mon
     assert (nobody.items, nobody.total) == ([], 0)
 
 
-async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored) -> None:
+@pytest.mark.parametrize("history", [True, False])
+@pytest.mark.parametrize("client_bulk", [True, False])
+async def test_a_turn_of_several_changes_is_one_transaction(
+    monitored: Monitored, history: bool, client_bulk: bool
+) -> None:
+    monitored.store.configure_lifecycle(history=history)
     tea = await monitored("add", "User likes tea", user_id="u1")
     phone = await monitored("add", "User phone is 555-0100", user_id="u1")
     await monitored("search", "warm", user_id="u1")
+    # A first change set asks what the server is and creates the history's indexes, once.
+    await monitored("apply_changes", user_id="warm-up", adds=["User a", "User b"])
+    if not client_bulk:  # a server before MongoDB 8.0, or a client without the client-level bulkWrite
+        monitored.store._client_bulk = dict.fromkeys(monitored.store._client_bulk, False)
     model = model_from(
         lambda aliases: [
             call("add_memory", memory="User prefers email"),
@@ -337,25 +346,90 @@ async def test_a_turn_of_several_changes_is_one_transaction(monitored: Monitored
     assert result.ok and [m.memory_id for m in result.deleted] == [phone.memory_id]
     assert [(m.memory_id, m.memory) for m in result.updated] == [(tea.memory_id, "User likes green tea")]
     sent = monitored.commands.sent
+    everything = [f"{n}:{t}" if t not in (COLLECTION, None, 1) else n for n, t, _ in sent]
     in_transaction = [n for n, _, c in sent if c.get("autocommit") is False]
-    outside = [n for n, t, c in sent if t == COLLECTION and c.get("autocommit") is not False]
+    history_insert = ["insert:agno_memories_history"] if history else []
     # Reads: related and newest, one aggregate. The model was shown all of the user's memories, so
     # its add was checked against every one of them and is not looked up in the store again.
-    assert outside[:1] == ["aggregate"]
-    if mongo_runs_transactions(monitored):
-        # The memories to change; the add and the update (one command); the delete; the commit.
-        assert in_transaction == ["find", "update", "delete", "commitTransaction"]
-        writes: list[str] = []
-    else:
+    if not mongo_runs_transactions(monitored):
         # A standalone server: no transaction; another user's id is refused before writing.
-        assert in_transaction == []
-        writes = ["find", "find", "update", "delete"]
-    # The history's "before" comes from the memories the model was shown: no read of them again.
-    assert outside[1:] == writes, monitored.commands.companion_commands()
+        assert everything == ["aggregate", "find", "find", "update", "delete", *history_insert]
+    elif client_bulk:
+        # The add, the update, the delete and their history entries: one bulkWrite, then the commit.
+        assert everything == ["aggregate", "bulkWrite", "commitTransaction"], everything
+        assert in_transaction == ["bulkWrite", "commitTransaction"]
+    else:
+        # The memories to change; the add and the update (one command); the delete; the commit;
+        # the history after it. Its "before" is what the model was shown: no read of them again.
+        assert in_transaction == ["find", "update", "delete", "commitTransaction"]
+        assert everything == ["aggregate", *in_transaction, *history_insert], everything
     stored = {m.memory_id: m.memory for m in (await monitored("list_memories", user_id="u1")).items}
     assert stored == {tea.memory_id: "User likes green tea", result.added[0].memory_id: "User prefers email"}
+    assert [m.memory for m in result.added] == ["User prefers email"]
+    assert await monitored("get", tea.memory_id, user_id="u1") == result.updated[0]
+    changes = [
+        (e.event, e.path, e.old_memory, e.new_memory)
+        for m in (tea, phone, result.added[0])
+        for e in await monitored("history", m.memory_id, user_id="u1")
+    ]
+    expected = [
+        ("add", "api", None, "User likes tea"),
+        ("update", "extraction", "User likes tea", "User likes green tea"),
+        ("add", "api", None, "User phone is 555-0100"),
+        ("delete", "extraction", "User phone is 555-0100", None),
+        ("add", "extraction", None, "User prefers email"),
+    ]
+    assert changes == (expected if history else [])
 
 
 def mongo_runs_transactions(monitored: Monitored) -> bool:
     """Whether the server under test is a replica set (SecantusDB is one; a standalone mongod is not)."""
     return any(monitored.store._transactions.values())
+
+
+@pytest.mark.parametrize("history", [True, False])
+async def test_a_turn_of_several_changes_among_many_memories_is_four_commands(
+    monitored: Monitored, history: bool
+) -> None:
+    monitored.store.configure_lifecycle(history=history)
+    old = await monitored("add_many", ["User owns a red kayak"], user_id="u1")  # stored, never shown
+    await monitored(
+        "add_many", [f"User remembers fact {i} about the garden" for i in range(300)], user_id="u1"
+    )
+    tea = await monitored("add", "User likes tea", user_id="u1")
+    await monitored("apply_changes", user_id="warm-up", adds=["User a", "User b"])
+    await monitored("search", "warm", user_id="u1")
+    model = model_from(
+        lambda aliases: [
+            call("add_memory", memory="User prefers email"),
+            call("add_memory", memory="User owns a red kayak."),
+            call("update_memory", id=aliases["User likes tea"], memory="User likes green tea"),
+            call("delete_memory", id=aliases["User remembers fact 299 about the garden"]),
+        ]
+    )
+    manager = MemoryManager(model, monitored.store, recent_limit=3, search_limit=3)
+    result = await _extract(monitored, manager, "green tea please; email me")
+    assert result.ok and [m.memory for m in result.added] == ["User prefers email"]
+    assert [r.duplicate_of for r in result.rejected] == [old[0].memory_id]
+    assert [m.memory for m in result.updated] == ["User likes green tea"] and len(result.deleted) == 1
+    everything = [n for n, _, _ in monitored.commands.sent]
+    if mongo_runs_transactions(monitored):
+        # Related and newest; the duplicate lookups of both adds; the writes and history; the commit.
+        assert everything == ["aggregate", "aggregate", "bulkWrite", "commitTransaction"], everything
+    (lookups,) = [c["pipeline"] for n, _, c in monitored.commands.sent if n == "aggregate"][1:]
+    assert sum("$unionWith" in stage for stage in lookups) == 1, lookups
+    assert (await monitored("get", tea.memory_id, user_id="u1")) == result.updated[0]
+
+
+async def test_search_each_gives_what_each_search_gives(monitored: Monitored) -> None:
+    await monitored("add_many", [f"User drank tea number {i}" for i in range(30)], user_id="u1")
+    await monitored("add_many", ["User likes green tea", "User owns a bike"], user_id="u1")
+    await monitored("add", "User owns a bike too", user_id="u2")
+    await monitored("search", "warm", user_id="u1")
+    queries = ["green tea", "", "bike", "zzz", "tea"]
+    each = await monitored("search_each", queries, user_id="u1", limit=5)
+    assert monitored.commands.memory_commands() == ["aggregate"]
+    for query, hits in zip(queries, each, strict=True):
+        alone = await monitored("search", query, user_id="u1", limit=5)
+        assert [(h.memory, h.score) for h in hits] == [(h.memory, h.score) for h in alone], query
+    assert await monitored("search_each", ["", "the"], user_id="u1") == [[], []]

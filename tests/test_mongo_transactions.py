@@ -47,8 +47,11 @@ class KillInTransaction(monitoring.CommandListener):
         pass
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["per-collection", "one-bulkWrite"])
 @pytest.mark.parametrize("mode", ["sync", "async", "motor"])
-async def test_a_server_killed_mid_transaction_fails_within_the_timeout(tmp_path: Path, mode: str) -> None:
+async def test_a_server_killed_mid_transaction_fails_within_the_timeout(
+    tmp_path: Path, mode: str, known: bool
+) -> None:
     server = SecantusDBServer(storage_path=str(tmp_path / "db"))
     server.start()
     killer = KillInTransaction(server)
@@ -77,6 +80,8 @@ async def test_a_server_killed_mid_transaction_fails_within_the_timeout(tmp_path
                 adds=["User likes cake"],
                 updates=[MemoryUpdate(tea.memory_id, memory="User likes green tea")],
                 deletes=[phone.memory_id],
+                # The memories as read: the set is one client-level bulkWrite (MongoDB 8.0+).
+                before=[tea, phone] if known else [],
             )
         failed_at = time.monotonic()
         assert killer.killed_at is not None, "the transaction never started"

@@ -32,6 +32,7 @@ __all__ = [
     "add_plan",
     "add_unless_duplicate",
     "duplicate_in",
+    "duplicate_query",
     "find_duplicate",
     "normalized_text",
     "text_memory_id",
@@ -84,11 +85,15 @@ def text_memory_id(scope: ScopeKwargs, text: str) -> str:
     return str(uuid.uuid5(_TOOL_ID_NAMESPACE, key))
 
 
-def _hits(store: MemoryStore, text: str, owner: dict[str, Any]) -> Call[list[ScoredMemory]]:
+def duplicate_query(text: str) -> str:
+    """The word search that finds a stored duplicate of ``text`` among its best hits."""
     # Only the text's content words: a duplicate holds them all, and a word nearly every memory
     # has ("user", "the") would make the search score the user's whole collection.
-    query = search_query([text]) or text
-    return twin(store.search, store.asearch)(query, **owner, limit=DUPLICATE_SEARCH_LIMIT)
+    return search_query([text]) or text
+
+
+def _hits(store: MemoryStore, text: str, owner: dict[str, Any]) -> Call[list[ScoredMemory]]:
+    return twin(store.search, store.asearch)(duplicate_query(text), **owner, limit=DUPLICATE_SEARCH_LIMIT)
 
 
 def find_duplicate(

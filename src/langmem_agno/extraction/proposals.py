@@ -20,11 +20,18 @@ from pydantic import ValidationError
 
 from langmem_agno.errors import InvalidMemoryError, MemoryNotFoundError
 from langmem_agno.extraction.calls import SCHEMAS, TOOL_NAMES, alias_of, describe_errors
-from langmem_agno.extraction.duplicates import find_duplicate, normalized_text
+from langmem_agno.extraction.duplicates import (
+    DUPLICATE_SEARCH_LIMIT,
+    duplicate_in,
+    duplicate_query,
+    find_duplicate,
+    normalized_text,
+)
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope
-from langmem_agno.stores.base import MemoryStore
-from langmem_agno.twins import Call
+from langmem_agno.stores.base import MemoryStore, ScoredMemory
+from langmem_agno.stores.mongo_turn import TurnReads
+from langmem_agno.twins import Call, twin
 
 __all__ = [
     "ChangePlan",
@@ -266,9 +273,20 @@ def drop_stored_duplicates(
         owner: The store filter of the memories compared with (the extraction's scope).
         result: Where the rejections are recorded.
     """
+    found: list[UserMemory | None] = []
+    if isinstance(store, TurnReads) and len(plan.adds) > 1:
+        # The lookups of several adds in one read where the store has one (MongoDB: one aggregate).
+        queries = [duplicate_query(add.memory) for add in plan.adds]
+        each = twin(store.search_each, store.asearch_each)
+        hits: list[list[ScoredMemory]] = yield each(queries, **owner, limit=DUPLICATE_SEARCH_LIMIT)
+        found = [
+            duplicate_in(a.memory, (h.memory for h in mine)) for a, mine in zip(plan.adds, hits, strict=True)
+        ]
+    else:
+        for add in plan.adds:
+            found.append((yield from find_duplicate(store, add.memory, owner)))
     kept: list[UserMemory] = []
-    for add in plan.adds:
-        existing = yield from find_duplicate(store, add.memory, owner)
+    for add, existing in zip(plan.adds, found, strict=True):
         if existing is None or existing.memory_id == add.memory_id:
             kept.append(add)
             continue

@@ -21,19 +21,14 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.stores.history import HistoryRow, LifecycleRows, entry_from_row
 from langmem_agno.stores.mongo import MongoMemoryStore
+from langmem_agno.stores.mongo_changes import HISTORY_INDEXES, history_doc
 from langmem_agno.stores.types import HistoryEntry
 
 __all__ = ["PURGE_GRACE_S", "MongoLifecycleRows"]
 
 #: How long after a memory's time to live the TTL monitor may remove its expiry row.
 PURGE_GRACE_S = 7 * 86_400
-_HISTORY_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
-    (
-        [("user_id", ASCENDING), ("memory_id", ASCENDING), ("at", ASCENDING), ("seq", ASCENDING)],
-        {"name": "lma_memory"},
-    ),
-    ([("at", ASCENDING)], {"name": "lma_at"}),
-]
+_HISTORY_INDEXES = HISTORY_INDEXES
 _EXPIRY_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
     ([("expires_at", ASCENDING)], {"name": "lma_expires"}),
     ([("user_id", ASCENDING)], {"name": "lma_user"}),
@@ -41,21 +36,7 @@ _EXPIRY_INDEXES: list[tuple[list[tuple[str, int]], dict[str, Any]]] = [
 ]
 
 
-def _doc(row: HistoryRow) -> dict[str, Any]:
-    e = row.entry
-    return {
-        "_id": row.key,
-        "seq": row.seq,
-        "user_id": e.user_id,
-        "memory_id": e.memory_id,
-        "event": e.event,
-        "path": e.path,
-        "at": e.at,
-        "old_memory": e.old_memory,
-        "new_memory": e.new_memory,
-        "old_topics": None if e.old_topics is None else list(e.old_topics),
-        "new_topics": None if e.new_topics is None else list(e.new_topics),
-    }
+_doc = history_doc
 
 
 def _entry(doc: dict[str, Any]) -> HistoryEntry:

@@ -39,6 +39,8 @@ from langmem_agno.stores.base import (
     SortOrder,
     UserStats,
 )
+from langmem_agno.stores.history import HistoryRow
+from langmem_agno.stores.mongo_changes import Known, KnownChanges
 from langmem_agno.stores.mongo_clients import _bound_to_another_loop, _FirstLoop, _LoopClients
 from langmem_agno.stores.mongo_exec import aexecute, execute
 from langmem_agno.stores.mongo_plans import (
@@ -55,12 +57,12 @@ from langmem_agno.stores.mongo_plans import (
     _raw_plan,
     _runs_transactions,
     _stats_plan,
+    _takes_client_bulk,
     _topics_plan,
     _update_plan,
     one_write,
 )
-from langmem_agno.stores.mongo_search import search_and_newest_plan, search_plan
-from langmem_agno.stores.mongo_turn import TurnReads
+from langmem_agno.stores.mongo_search import search_plan
 from langmem_agno.stores.types import LifecycleOptions
 from langmem_agno.twins import arun_plan, run_plan
 
@@ -72,7 +74,7 @@ _INDEX_CONFLICT_CODES = {85, 86}  # IndexOptionsConflict, IndexKeySpecsConflict
 _DEADLINE_GRACE_S = 0.5
 
 
-class MongoMemoryStore(TurnReads):
+class MongoMemoryStore(KnownChanges):
     """Memories in a MongoDB collection that Agno's ``MongoDb`` reads and writes too.
 
     Give a URI and the store opens (and later closes) its own clients; or pass
@@ -148,6 +150,7 @@ class MongoMemoryStore(TurnReads):
         # Whether the sync / async client's deployment runs transactions; asked once each.
         # The store's own async clients (one per loop) share one URI, so one deployment and one answer.
         self._transactions: dict[str, bool] = {}
+        self._client_bulk: dict[str, bool] = {}  # and whether it takes the client-level bulkWrite
         # Whether the collection has a text index over memory and topics; asked on the first search.
         self._text_index: bool | None = None
         if self._client is None and uri is not None:
@@ -256,18 +259,28 @@ class MongoMemoryStore(TurnReads):
         except RuntimeError as exc:
             raise self._translate_loop(exc) from exc
 
-    def _run_atomic(self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False) -> T:
+    def _learn(self, mode: str, hello: dict[str, Any]) -> None:
+        self._transactions[mode] = _runs_transactions(hello)
+        self._client_bulk[mode] = _takes_client_bulk(hello)
+
+    def _atomic(self, mode: str, bulk: bool) -> bool:
+        return self.use_transactions and self._transactions[mode] and (self._client_bulk[mode] or not bulk)
+
+    def _run_atomic(
+        self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False, bulk: bool = False
+    ) -> T:
         """Run a plan in one transaction when the deployment has them, else as it is.
 
         ``make_plan(atomic)`` builds the plan; ``single``: it writes one document, atomic
-        without a transaction, so it runs without one (no commit round trip).
+        without a transaction, so it runs without one (no commit round trip); ``bulk``: it
+        needs the client-level ``bulkWrite`` too, and runs as ``make_plan(False)`` without it.
         """
         coll = self._sync_collection()
         try:
             self._ensure_indexes(coll)
             if "sync" not in self._transactions:  # asked once per store, even before a single write
-                self._transactions["sync"] = _runs_transactions(self._exec(coll, _Hello()))
-            if single or not (self.use_transactions and self._transactions["sync"]):
+                self._learn("sync", self._exec(coll, _Hello()))
+            if single or not self._atomic("sync", bulk):
                 return self._drive(coll, make_plan(single))
             # PyMongo's with_transaction retries a transient failure for 120 s (a server gone
             # mid-transaction is one); under a client-side timeout it stops at the deadline.
@@ -279,14 +292,16 @@ class MongoMemoryStore(TurnReads):
         except PyMongoError as exc:
             raise self._translate(exc) from exc
 
-    async def _arun_atomic(self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False) -> T:
+    async def _arun_atomic(
+        self, make_plan: Callable[[bool], _Plan[T]], *, single: bool = False, bulk: bool = False
+    ) -> T:
         """Async twin of :meth:`_run_atomic`."""
         coll = self._async_collection()
         try:
             await self._aensure_indexes(coll)
             if "async" not in self._transactions:
-                self._transactions["async"] = _runs_transactions(await self._aexec(coll, _Hello()))
-            if single or not (self.use_transactions and self._transactions["async"]):
+                self._learn("async", await self._aexec(coll, _Hello()))
+            if single or not self._atomic("async", bulk):
                 return await self._adrive(coll, make_plan(single))
             with pymongo.timeout(self.timeout_ms / 1000):
                 session = coll.database.client.start_session()
@@ -382,10 +397,21 @@ class MongoMemoryStore(TurnReads):
     async def _ainsert(self, records: list[UserMemory]) -> list[UserMemory]:
         return await self._arun(_insert_plan(records))
 
-    def _apply(self, request: ChangeRequest) -> ChangeSet:
+    def _apply(
+        self, request: ChangeRequest, known: Known | None = None, rows: Sequence[HistoryRow] = ()
+    ) -> ChangeSet:
+        # ``known``: the memories it changes as the caller read them (see mongo_changes).
+        done = None if known is None else self._apply_known(request, known, rows)
+        if done is not None:
+            return done
         return self._run_atomic(lambda atomic: _apply_plan(request, atomic=atomic), single=one_write(request))
 
-    async def _aapply(self, request: ChangeRequest) -> ChangeSet:
+    async def _aapply(
+        self, request: ChangeRequest, known: Known | None = None, rows: Sequence[HistoryRow] = ()
+    ) -> ChangeSet:
+        done = None if known is None else await self._aapply_known(request, known, rows)
+        if done is not None:
+            return done
         return await self._arun_atomic(
             lambda atomic: _apply_plan(request, atomic=atomic), single=one_write(request)
         )
@@ -450,18 +476,3 @@ class MongoMemoryStore(TurnReads):
     async def _asearch(self, flt: MemoryFilter, terms: Sequence[str], limit: int) -> list[ScoredMemory]:
         hits, self._text_index = await self._arun(search_plan(flt, terms, limit, self._text_index))
         return hits
-
-    # ------------------------------------------------------------ an extraction turn's read
-    def _search_newest(
-        self, flt: MemoryFilter, terms: Sequence[str], limit: int, newest: int
-    ) -> tuple[list[ScoredMemory], list[UserMemory], int]:
-        plan = search_and_newest_plan(flt, terms, limit, newest, self._text_index)
-        hits, recent, total, self._text_index = self._run(plan)
-        return hits, recent, total
-
-    async def _asearch_newest(
-        self, flt: MemoryFilter, terms: Sequence[str], limit: int, newest: int
-    ) -> tuple[list[ScoredMemory], list[UserMemory], int]:
-        plan = search_and_newest_plan(flt, terms, limit, newest, self._text_index)
-        hits, recent, total, self._text_index = await self._arun(plan)
-        return hits, recent, total

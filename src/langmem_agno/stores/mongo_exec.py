@@ -16,6 +16,7 @@ from langmem_agno.stores.mongo_plans import (
     PROJECTION,
     _Aggregate,
     _BulkWrite,
+    _ClientBulk,
     _Count,
     _DeleteMany,
     _Distinct,
@@ -26,12 +27,14 @@ from langmem_agno.stores.mongo_plans import (
     _ListIndexes,
     _Op,
     _SearchAndNewest,
+    _UnionAll,
 )
 
 __all__ = ["aexecute", "execute"]
 
 _TOTAL = "_lma_total"
 _NEWEST = "_lma_newest"
+_PART = "_lma_part"
 
 
 def _page(filter: dict[str, Any], sort: list[tuple[str, int]], skip: int, limit: int) -> list[dict[str, Any]]:
@@ -69,6 +72,18 @@ def _search_and_newest_pipeline(coll: Any, op: _SearchAndNewest) -> list[dict[st
     return [*op.search, union, _total(coll, op.filter)]
 
 
+def _union_pipeline(coll: Any, op: _UnionAll) -> list[dict[str, Any]]:
+    tagged = [[*p, {"$set": {_PART: k}}] for k, p in enumerate(op.pipelines)]
+    return [*tagged[0], *({"$unionWith": {"coll": coll.name, "pipeline": p}} for p in tagged[1:])]
+
+
+def _split_union(op: _UnionAll, rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    parts: list[list[dict[str, Any]]] = [[] for _ in op.pipelines]
+    for row in rows:
+        parts[row.pop(_PART)].append(row)
+    return parts
+
+
 def _split_search_and_newest(
     rows: list[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
@@ -92,8 +107,13 @@ def execute(coll: Any, op: _Op, session: Any = None) -> Any:
     if isinstance(op, _SearchAndNewest):
         rows = list(coll.aggregate(_search_and_newest_pipeline(coll, op), session=session))
         return _split_search_and_newest(rows)
+    if isinstance(op, _UnionAll):
+        return _split_union(op, list(coll.aggregate(_union_pipeline(coll, op), session=session)))
     if isinstance(op, _Count):
         return coll.count_documents(op.filter, session=session)
+    if isinstance(op, _ClientBulk):  # before _BulkWrite: it is one
+        client = coll.database.client
+        return client.bulk_write(list(op.requests), session=session, ordered=True, verbose_results=True)
     if isinstance(op, _BulkWrite):
         return coll.bulk_write(op.requests, ordered=op.ordered, session=session)
     if isinstance(op, _FindOneAndSet):
@@ -135,8 +155,14 @@ async def aexecute(coll: Any, op: _Op, session: Any = None) -> Any:
     if isinstance(op, _SearchAndNewest):
         cursor = await _cursor(coll.aggregate(_search_and_newest_pipeline(coll, op), session=session))
         return _split_search_and_newest(await cursor.to_list(None))
+    if isinstance(op, _UnionAll):
+        cursor = await _cursor(coll.aggregate(_union_pipeline(coll, op), session=session))
+        return _split_union(op, await cursor.to_list(None))
     if isinstance(op, _Count):
         return await coll.count_documents(op.filter, session=session)
+    if isinstance(op, _ClientBulk):  # before _BulkWrite: it is one
+        client = coll.database.client
+        return await client.bulk_write(list(op.requests), session=session, ordered=True, verbose_results=True)
     if isinstance(op, _BulkWrite):
         return await coll.bulk_write(op.requests, ordered=op.ordered, session=session)
     if isinstance(op, _FindOneAndSet):

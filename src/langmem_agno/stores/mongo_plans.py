@@ -71,9 +71,25 @@ class _SearchAndNewest:
 
 
 @dataclass(frozen=True)
+class _UnionAll:
+    """Several pipelines on the collection as one aggregate (``$unionWith``); each one's rows back apart."""
+
+    pipelines: list[list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
 class _BulkWrite:
     requests: Sequence[InsertOne[dict[str, Any]] | UpdateOne | DeleteOne]
     ordered: bool = False
+
+
+@dataclass(frozen=True)
+class _ClientBulk(_BulkWrite):
+    """A bulk write as one client-level ``bulkWrite`` (MongoDB 8.0+), ordered, results per operation.
+
+    Each request names its collection (``namespace``), so one command writes several; to the
+    rest of the store (and to a test's fault injection) it is a bulk write like any other.
+    """
 
 
 @dataclass(frozen=True)
@@ -121,7 +137,9 @@ _Op = (
     | _Count
     | _FindCounted
     | _SearchAndNewest
+    | _UnionAll
     | _BulkWrite
+    | _ClientBulk
     | _FindOneAndSet
     | _DeleteMany
     | _Distinct
@@ -191,16 +209,14 @@ def _refuse_taken_ids(user_id: str | None, ids: list[str]) -> _Plan[None]:
         raise InvalidMemoryError(f"memory_id {taken[0]['memory_id']!r} is already in use")
 
 
+def upsert_spec(record: UserMemory, user_id: str | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The filter and update of an add as an upsert: insert-if-absent, so a retried add writes nothing."""
+    insert = {k: v for k, v in record.to_document().items() if k not in ("memory_id", "user_id")}
+    return {"memory_id": record.memory_id, "user_id": user_id}, {"$setOnInsert": insert}
+
+
 def _upserts(records: Sequence[UserMemory], user_id: str | None) -> list[UpdateOne | DeleteOne]:
-    requests: list[UpdateOne | DeleteOne] = []
-    for rec in records:
-        doc = rec.to_document()
-        insert = {k: v for k, v in doc.items() if k not in ("memory_id", "user_id")}
-        # Insert-if-absent: a retried add finds its memory and writes nothing.
-        requests.append(
-            UpdateOne({"memory_id": rec.memory_id, "user_id": user_id}, {"$setOnInsert": insert}, upsert=True)
-        )
-    return requests
+    return [UpdateOne(*upsert_spec(rec, user_id), upsert=True) for rec in records]
 
 
 def _insert_plan(records: list[UserMemory]) -> _Plan[list[UserMemory]]:
@@ -396,6 +412,11 @@ def _raw_plan(user_id: str | None, ids: Sequence[str] | None) -> _Plan[list[dict
         query["memory_id"] = {"$in": list(ids)}
     docs = yield _Find(query, [("_id", ASCENDING)])
     return [{name: d.get(name) for name in MEMORY_FIELDS} for d in docs]
+
+
+def _takes_client_bulk(hello: dict[str, Any]) -> bool:
+    # The client-level bulkWrite command came with MongoDB 8.0, wire version 25.
+    return int(hello.get("maxWireVersion") or 0) >= 25
 
 
 def _runs_transactions(hello: dict[str, Any]) -> bool:

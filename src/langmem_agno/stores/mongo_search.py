@@ -28,12 +28,20 @@ from langmem_agno.stores.mongo_plans import (
     _ListIndexes,
     _Plan,
     _SearchAndNewest,
+    _UnionAll,
     filter_document,
 )
 from langmem_agno.stores.search import rank_by_terms
 from langmem_agno.stores.types import MemoryFilter, ScoredMemory
 
-__all__ = ["SEARCH_SLACK", "has_text_index", "search_and_newest_plan", "search_pipeline", "search_plan"]
+__all__ = [
+    "SEARCH_SLACK",
+    "has_text_index",
+    "search_and_newest_plan",
+    "search_each_plan",
+    "search_pipeline",
+    "search_plan",
+]
 
 #: How many hits beyond the limit the server hands back: room for rows the shared reader skips
 #: (unreadable ones Agno or a script wrote) and for the rare word the server's regex engine and
@@ -131,3 +139,26 @@ def search_and_newest_plan(
     hits, recent, total = yield _SearchAndNewest(search, filter_document(flt), order, newest)
     ranked = rank_by_terms(read_all(hits, UserMemory.from_document), terms, limit) if terms else []
     return ranked, read_all(recent, UserMemory.from_document), int(total), text_index
+
+
+def search_each_plan(
+    flt: MemoryFilter, queries: Sequence[Sequence[str]], limit: int, text_index: bool | None
+) -> _Plan[tuple[list[list[ScoredMemory]], bool | None]]:
+    """:func:`search_plan` for each of several term lists, in one aggregate of their pipelines.
+
+    With a text index the searches run one by one: ``$text`` may open only the first pipeline.
+    """
+    if text_index is None:
+        text_index = has_text_index((yield _ListIndexes()))
+    wanted = [list(terms) for terms in queries if terms]
+    docs: list[list[dict[str, Any]]] = []
+    if text_index:
+        for terms in wanted:
+            docs.append((yield _Aggregate(search_pipeline(flt, terms, limit, text_index=True))))
+    elif wanted:
+        docs = yield _UnionAll([search_pipeline(flt, t, limit, text_index=False) for t in wanted])
+    found = iter(
+        rank_by_terms(read_all(d, UserMemory.from_document), t, limit)
+        for d, t in zip(docs, wanted, strict=True)
+    )
+    return [next(found) if terms else [] for terms in queries], text_index

@@ -30,7 +30,7 @@ import importlib
 import threading
 import time
 import uuid
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any, Literal, TypeVar
 
@@ -50,7 +50,7 @@ from langmem_agno.stores.types import (
 from langmem_agno.stores.validation import check_lookup_id, scope_filter
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
 
-__all__ = ["SWEEP_BATCH", "Lifecycle", "expiry_time", "prune_limits"]
+__all__ = ["SWEEP_BATCH", "Lifecycle", "change_entries", "expiry_time", "history_rows", "prune_limits"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -139,6 +139,32 @@ def _key(entry: HistoryEntry, memory: UserMemory | None) -> str:
     if entry.event == "add" and memory is not None:
         return f"add:{memory.memory_id}:{memory.created_at}:{memory.updated_at}"
     return uuid.uuid4().hex
+
+
+def change_entries(
+    user_id: str,
+    known: Mapping[str, UserMemory],
+    added: Sequence[UserMemory],
+    updated: Sequence[UserMemory],
+    deleted: Sequence[str],
+) -> list[tuple[HistoryEntry, UserMemory | None]]:
+    """The history entries of a written change set: ``known`` holds the before-images by id.
+
+    A delete whose before-image is not known records nothing (there is no old text to keep).
+    """
+    entries: list[tuple[HistoryEntry, UserMemory | None]]
+    entries = [(_entry("add", user_id, None, m), m) for m in added]
+    entries += [(_entry("update", user_id, known.get(m.memory_id), m), None) for m in updated]
+    entries += [(_entry("delete", user_id, known[i], None), None) for i in deleted if i in known]
+    return entries
+
+
+def history_rows(
+    entries: Sequence[tuple[HistoryEntry, UserMemory | None]], path: str | None = None
+) -> list[HistoryRow]:
+    """``entries`` stamped now, on ``path`` (the current change path by default), ready to write."""
+    at, path = now_epoch_s(), path or change_path.get()
+    return [HistoryRow(_key(e, m), next_seq(), replace(e, path=path, at=at)) for e, m in entries]
 
 
 class Lifecycle(StorePrimitives):
@@ -247,8 +273,8 @@ class Lifecycle(StorePrimitives):
         opts = self.lifecycle
         if not opts.history or not entries:
             return
-        at, path = now_epoch_s(), path or change_path.get()
-        rows = [HistoryRow(_key(e, m), next_seq(), replace(e, path=path, at=at)) for e, m in entries]
+        rows = history_rows(entries, path)
+        at = rows[0].entry.at
         backend = self.lifecycle_rows()
         yield twin(backend.write_history, backend.awrite_history)(rows)
         if opts.history_retention_days is None and opts.history_limit is None:
@@ -293,11 +319,7 @@ class Lifecycle(StorePrimitives):
             found, _ = yield self._find_ids(MemoryFilter(user), missing)
             known.update((m.memory_id, m) for m in found)
         result: ChangeSet = yield twin(self._apply, self._aapply)(request)
-        entries: list[tuple[HistoryEntry, UserMemory | None]]
-        entries = [(_entry("add", user, None, m), m) for m in result.added]
-        entries += [(_entry("update", user, known.get(m.memory_id), m), None) for m in result.updated]
-        entries += self._deleted(user, [known[i] for i in result.deleted if i in known])
-        yield from self._record(entries)
+        yield from self._record(change_entries(user, known, result.added, result.updated, result.deleted))
         yield from self._forget_expiry(user, result.deleted)
         return result
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DeleteOne, InsertOne, UpdateOne
@@ -28,12 +28,12 @@ from pymongo.errors import ClientBulkWriteException, PyMongoError
 from pymongo.results import ClientBulkWriteResult
 
 from langmem_agno.errors import StoreUnavailableError
-from langmem_agno.record import UserMemory, now_epoch_s
-from langmem_agno.stores.history import HistoryRow, change_path, next_seq
-from langmem_agno.stores.lifecycle import Plan, _entry, _key
+from langmem_agno.record import UserMemory
+from langmem_agno.stores.history import HistoryRow
+from langmem_agno.stores.lifecycle import Plan, change_entries, history_rows
 from langmem_agno.stores.mongo_plans import _ClientBulk, _Plan, filter_document, one_write, upsert_spec
 from langmem_agno.stores.mongo_turn import TurnReads
-from langmem_agno.stores.types import ChangeRequest, ChangeSet, HistoryEntry
+from langmem_agno.stores.types import ChangeRequest, ChangeSet
 from langmem_agno.twins import twin
 
 __all__ = [
@@ -67,21 +67,6 @@ Known = Mapping[str, UserMemory]
 @dataclass(frozen=True)
 class Recorded(ChangeSet):
     """A change set written with its history entries, in the same transaction."""
-
-
-def _entries(
-    user: str,
-    known: Known,
-    added: Sequence[UserMemory],
-    updated: Sequence[UserMemory],
-    deleted: Sequence[str],
-) -> list[tuple[HistoryEntry, UserMemory | None]]:
-    # The history entries of a written change set, as the per-collection path makes them.
-    entries: list[tuple[HistoryEntry, UserMemory | None]]
-    entries = [(_entry("add", user, None, m), m) for m in added]
-    entries += [(_entry("update", user, known[m.memory_id], m), None) for m in updated]
-    entries += [(_entry("delete", user, known[i], None), None) for i in deleted]
-    return entries
 
 
 class ChangedMeanwhile(Exception):
@@ -198,16 +183,15 @@ class KnownChanges(TurnReads):
         rows: list[HistoryRow] = []
         if opts.history:
             after = updated_memories(request, known)
-            entries = _entries(
+            entries = change_entries(
                 user, known, request.adds, [after[i] for i, _ in request.updates], request.deletes
             )
-            at, path = now_epoch_s(), change_path.get()
             # Stamped as the per-collection path's _record stamps its entries after its write.
-            rows = [HistoryRow(_key(e, m), next_seq(), replace(e, path=path, at=at)) for e, m in entries]
+            rows = history_rows(entries)
         done: ChangeSet = yield twin(self._apply, self._aapply)(request, known, rows)
         if not isinstance(done, Recorded):
             # Written the per-collection way: its history after it, from what it wrote.
-            yield from self._record(_entries(user, known, done.added, done.updated, done.deleted))
+            yield from self._record(change_entries(user, known, done.added, done.updated, done.deleted))
         yield from self._forget_expiry(user, done.deleted)
         return done
 

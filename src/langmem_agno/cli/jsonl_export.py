@@ -66,24 +66,37 @@ def iter_memories(
 ) -> Iterator[UserMemory]:
     """Yield every memory of one user, oldest first, a page at a time, each id once.
 
-    Pages are read by offset, so the export is exact only while the user's memories
-    do not change: a memory changed during it moves to the end and is yielded once
-    (at its first sighting), and each memory changed or deleted among those already
-    read moves the rest up by one, so one memory not yet read is skipped per such
-    change. Export a user while nothing writes to it (stop the agents, or export
-    from a backup) when every memory must be in the file.
+    Memories are listed oldest first by ``updated_at``, so a write during the export
+    only ever takes a memory out of the part already read (a delete, or an update,
+    which moves it to the end) or adds one at the end; the memories not yet read can
+    then move up past the page boundary. Each page therefore starts a little before
+    where the last one ended and, when the first memory it reads there was not yet
+    seen, further back until it was: no memory that exists from the start to the end
+    of the export is left out, whatever is written meanwhile. A memory changed during
+    the export is yielded once, as first seen.
     """
+    check_int("page_size", page_size, error=InvalidMemoryError)
+    slack = max(1, page_size // 10)
     offset = 0
     seen: set[str] = set()
     while True:
-        page = store.list_memories(user_id=user_id, sort="asc", limit=page_size, offset=offset)
-        for memory in page.items:
+        back = slack
+        while True:
+            start = max(0, offset - back)
+            wanted = page_size + offset - start
+            page = store.list_memories(user_id=user_id, sort="asc", limit=wanted, offset=start).items
+            # Only a memory already yielded proves that nothing unread lies before the page
+            # (an empty page proves nothing: the memories read may all have been deleted).
+            if start == 0 or (page and page[0].memory_id in seen):
+                break
+            back *= 2
+        for memory in page:
             if memory.memory_id not in seen:
                 seen.add(memory.memory_id)
                 yield memory
-        if len(page.items) < page_size:
+        if len(page) < wanted:
             return
-        offset += page_size
+        offset = start + len(page)
 
 
 def export_memories(

@@ -73,16 +73,23 @@ class PostgresCluster:
         check = [*self._as, "test", "-x", str(bin_dir / "postgres")]
         if subprocess.run(check, capture_output=True, timeout=30).returncode == 0:
             return bin_dir
-        # The build finds its libraries relative to its binaries: copy the whole installation.
+        # The build finds its libraries relative to its binaries (a wheel's RPATH is
+        # $ORIGIN/../../../<package>.libs): copy the installation and the wheel's bundled
+        # libraries beside it, keeping their places relative to site-packages.
+        install = bin_dir.parent
+        site = install.parent.parent
         copy = Path(tempfile.mkdtemp(prefix="lma-pginstall-"))
-        shutil.copytree(bin_dir.parent, copy / "pginstall", symlinks=True)
+        shutil.copytree(install, copy / install.relative_to(site), symlinks=True)
+        for libs in site.glob("*.libs"):
+            if libs.name.startswith(install.parent.name):
+                shutil.copytree(libs, copy / libs.name, symlinks=True)
         for path in (copy, *copy.rglob("*")):
             if not path.is_symlink():
                 mode = path.stat().st_mode
                 # Readable by all; searchable or executable by all where the owner may.
                 path.chmod(mode | 0o444 | (0o111 if path.is_dir() or mode & 0o100 else 0))
         self._copy = copy
-        return copy / "pginstall" / "bin"
+        return copy / bin_dir.relative_to(site)
 
     def _run(self, *args: str) -> None:
         done = subprocess.run([*self._as, *args], capture_output=True, text=True, timeout=120)

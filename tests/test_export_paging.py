@@ -74,3 +74,18 @@ def test_memories_added_and_changed_during_the_export_come_last_once(store: Memo
 def test_page_size_is_checked(store: MemoryStore) -> None:
     with pytest.raises(InvalidMemoryError, match="page_size"):
         list(iter_memories(store, "u1", page_size=0))
+
+
+@pytest.mark.parametrize("updated", [10, 7])
+def test_updates_of_a_whole_page_already_read_skip_nothing(store: MemoryStore, updated: int) -> None:
+    # The updated memories move to the end, behind the two not yet read: a page that starts among
+    # them starts past those two, so a memory already exported proves nothing once it changed.
+    ids = _seed(store, 12)
+
+    def update_what_was_read(i: int, memory: UserMemory) -> None:
+        if i == 9:
+            for mid in ids[:updated]:
+                store.update(mid, user_id="u1", memory=f"changed {mid}")
+
+    exported = _export(store, 10, update_what_was_read)
+    assert exported == ids

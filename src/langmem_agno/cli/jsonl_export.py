@@ -67,32 +67,34 @@ def iter_memories(
     """Yield every memory of one user, oldest first, a page at a time, each id once.
 
     Memories are listed oldest first by ``updated_at``, so a write during the export
-    only ever takes a memory out of the part already read (a delete, or an update,
-    which moves it to the end) or adds one at the end; the memories not yet read can
-    then move up past the page boundary. Each page therefore starts a little before
-    where the last one ended and, when the first memory it reads there was not yet
-    seen, further back until it was: no memory that exists from the start to the end
-    of the export is left out, whatever is written meanwhile. A memory changed during
-    the export is yielded once, as first seen.
+    takes a memory out of its place (a delete, or an update, which moves it to the
+    end) or adds one at the end; the memories not yet read can then move up past the
+    page boundary. Each page therefore starts a little before where the last one
+    ended and, unless the first memory it reads there is one already exported and
+    unchanged since, further back: an unchanged memory keeps its place among the
+    others, so none not yet read lies before it. No memory that exists from the start
+    to the end of the export is left out, whatever is written meanwhile. A memory
+    changed during the export is yielded once, as first seen.
     """
     check_int("page_size", page_size, error=InvalidMemoryError)
     slack = max(1, page_size // 10)
     offset = 0
-    seen: set[str] = set()
+    seen: dict[str, UserMemory] = {}
     while True:
         back = slack
         while True:
             start = max(0, offset - back)
             wanted = page_size + offset - start
             page = store.list_memories(user_id=user_id, sort="asc", limit=wanted, offset=start).items
-            # Only a memory already yielded proves that nothing unread lies before the page
-            # (an empty page proves nothing: the memories read may all have been deleted).
-            if start == 0 or (page and page[0].memory_id in seen):
+            # Only a memory yielded and unchanged since proves that nothing unread lies before the
+            # page: a changed one has moved to the end, past unread ones, and an empty page proves
+            # nothing (the memories read may all have been deleted).
+            if start == 0 or (page and seen.get(page[0].memory_id) == page[0]):
                 break
             back *= 2
         for memory in page:
             if memory.memory_id not in seen:
-                seen.add(memory.memory_id)
+                seen[memory.memory_id] = memory
                 yield memory
         if len(page) < wanted:
             return

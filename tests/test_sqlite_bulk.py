@@ -111,3 +111,19 @@ def test_a_batch_larger_than_one_statement_binds_is_split_and_fully_indexed(
     ]
     for i in (0, 98, 99, 119):  # each side of the split, by a word only that memory holds
         assert [h.memory.memory_id for h in store.search(f"n{i}x", user_id="u1")] == [added[i].memory_id]
+
+
+def test_reads_by_id_of_a_large_batch_stay_within_the_bind_limit(
+    store: SQLiteMemoryStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A retried batch reads back every id it already holds, and a change set reads its targets'
+    # before-images, checks and deletes them by id: on a build that binds at most 999 values,
+    # 1,200 ids take two statements each.
+    monkeypatch.setattr(store, "_max_params", 999)
+    added = store.add_many([f"User fact n{i}x about kayaks" for i in range(1200)], user_id="u1")
+    log = StatementLog.install(store)
+    assert store.add_many(added, user_id="u1") == added
+    result = store.apply_changes(user_id="u1", deletes=[m.memory_id for m in added[:1100]])
+    assert len(result.deleted) == 1100 and store.list_memories(user_id="u1").total == 100
+    on_table = _on_table(log)
+    assert len(on_table) > 4 and max(s.values for s in on_table) <= 999

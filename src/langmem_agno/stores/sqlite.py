@@ -272,10 +272,18 @@ class SQLiteMemoryStore(MemoryStore):
         )
         return cur.rowcount > 0
 
+    def _id_parts(self, flt: MemoryFilter, ids: Sequence[str], extra: int = 0) -> list[Sequence[str]]:
+        """``ids`` in parts that fit SQLite's bind limit beside the filter's and ``extra`` parameters."""
+        room = max(1, self._max_params - len(self._where(flt, [])[1]) - extra)
+        return list(_chunks(ids, room))
+
     def _by_id(self, cur: sqlite3.Cursor, user_id: str, ids: Sequence[str]) -> dict[str, UserMemory]:
-        if not ids:
-            return {}
-        return {m.memory_id: m for m in self._select(cur, *self._where(MemoryFilter(user_id), ids))}
+        flt = MemoryFilter(user_id)
+        return {
+            m.memory_id: m
+            for part in self._id_parts(flt, ids)
+            for m in self._select(cur, *self._where(flt, part))
+        }
 
     def _insert(self, records: list[UserMemory]) -> list[UserMemory]:
         with self._tx() as cur:
@@ -290,8 +298,12 @@ class SQLiteMemoryStore(MemoryStore):
         with self._tx() as cur:
             held = self._insert_absent(cur, request.adds)
             targets = [*update_ids, *request.deletes]
-            where, params = self._where(flt, targets)
-            present = {r[0] for r in cur.execute(f"SELECT memory_id FROM {self.table} WHERE {where}", params)}
+            present: set[str] = set()
+            for part in self._id_parts(flt, targets):
+                where, params = self._where(flt, part)
+                present.update(
+                    r[0] for r in cur.execute(f"SELECT memory_id FROM {self.table} WHERE {where}", params)
+                )
             # Owned by this user and in the agent's or team's scope, checked once: the
             # UPDATE itself filters by user only, and the transaction keeps this true.
             updated = [
@@ -300,8 +312,8 @@ class SQLiteMemoryStore(MemoryStore):
                 if i in present and self._set_fields(cur, i, flt.user_id, changes)
             ]
             deleted = [i for i in request.deletes if i in present]
-            if deleted:
-                del_where, del_params = self._where(flt, deleted)
+            for part in self._id_parts(flt, deleted):
+                del_where, del_params = self._where(flt, part)
                 cur.execute(f"DELETE FROM {self.table} WHERE {del_where}", del_params)
             stored = self._by_id(cur, flt.user_id, [*held, *updated])
         stored.update((r.memory_id, r) for r in request.adds if r.memory_id not in held)
@@ -323,6 +335,20 @@ class SQLiteMemoryStore(MemoryStore):
         offset: int,
         count: bool,
     ) -> tuple[list[UserMemory], int]:
+        # Two more values are bound: LIMIT and OFFSET.
+        parts = None if ids is None or limit is not None or offset else self._id_parts(flt, ids, extra=2)
+        if parts is not None and len(parts) > 1:
+            # More ids than one statement binds (a change set's before-images): one read per part,
+            # merged by updated_at; same-second memories keep each part's order.
+            found = [
+                self._find(flt, ids=part, sort=sort, limit=None, offset=0, count=count) for part in parts
+            ]
+            items = sorted(
+                (m for got, _ in found for m in got),
+                key=lambda m: m.updated_at or m.created_at,
+                reverse=sort == "desc",
+            )
+            return items, sum(n for _, n in found)
         where, params = self._where(flt, ids)
         direction = "DESC" if sort == "desc" else "ASC"
         # Timestamps are whole seconds, so ties are common; rowid keeps

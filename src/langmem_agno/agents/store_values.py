@@ -14,9 +14,7 @@ table is only ever read for a memory the caller may see.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from pymongo.errors import PyMongoError
 from langmem_agno.errors import StoreUnavailableError
 from langmem_agno.record import now_epoch_s
 from langmem_agno.stores.base import MemoryStore
+from langmem_agno.stores.extensions import build_for_postgres
 from langmem_agno.stores.mongo import MongoMemoryStore
 from langmem_agno.stores.sqlite import SQLiteMemoryStore
 
@@ -251,14 +250,11 @@ def _build(store: MemoryStore) -> ValueCompanion:
         return SQLiteValueCompanion(store)
     if isinstance(store, MongoMemoryStore):
         return MongoValueCompanion(store)
-    # PostgreSQL's modules need psycopg, an optional extra: a PostgresMemoryStore exists only once
-    # its module is loaded, so look there, and load the companion (which builds on this module) by name.
-    postgres = sys.modules.get("langmem_agno.stores.postgres")
-    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
-        module = importlib.import_module("langmem_agno.agents.store_values_postgres")
-        companion: ValueCompanion = module.PostgresValueCompanion(store)
-        return companion
-    return ValueCompanion()
+    # The PostgreSQL companion builds on this module, so it is loaded by name.
+    companion: ValueCompanion | None = build_for_postgres(
+        store, "langmem_agno.agents.store_values_postgres", "PostgresValueCompanion"
+    )
+    return ValueCompanion() if companion is None else companion
 
 
 def value_companion(store: MemoryStore) -> ValueCompanion:

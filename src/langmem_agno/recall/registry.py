@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
-
 from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.index_mongo import MongoRecallIndex
 from langmem_agno.recall.index_sqlite import SQLiteRecallIndex
 from langmem_agno.stores.base import MemoryStore
+from langmem_agno.stores.extensions import build_for_postgres
 from langmem_agno.stores.mongo import MongoMemoryStore
 from langmem_agno.stores.sqlite import SQLiteMemoryStore
 
@@ -20,18 +18,13 @@ def _build(store: MemoryStore) -> RecallIndex:
         return SQLiteRecallIndex(store)
     if isinstance(store, MongoMemoryStore):
         return MongoRecallIndex(store)
-    # PostgreSQL's modules need psycopg, an optional extra: a PostgresMemoryStore exists only
-    # once its module is loaded, so look there, and load the recall module by name.
-    postgres = sys.modules.get("langmem_agno.stores.postgres")
-    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
-        # Vectors are kept in the database; ranking stays in the process unless asked for
-        # (use_pgvector): one user's 10,000 memories rank in 5 ms there, in 143 ms by pgvector
-        # (benchmarks/bench_pgvector.py).
-        index: RecallIndex = importlib.import_module(
-            "langmem_agno.recall.index_postgres"
-        ).PostgresRecallIndex(store, use_pgvector=False)
-        return index
-    return RecallIndex(store)
+    # On PostgreSQL vectors are kept in the database; ranking stays in the process unless asked
+    # for (use_pgvector): one user's 10,000 memories rank in 5 ms there, in 143 ms by pgvector
+    # (benchmarks/bench_pgvector.py).
+    index: RecallIndex | None = build_for_postgres(
+        store, "langmem_agno.recall.index_postgres", "PostgresRecallIndex", use_pgvector=False
+    )
+    return RecallIndex(store) if index is None else index
 
 
 def recall_index(store: MemoryStore) -> RecallIndex:

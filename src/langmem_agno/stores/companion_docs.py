@@ -16,10 +16,8 @@ picks the one for a store.
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import re
-import sys
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
@@ -30,6 +28,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from langmem_agno.errors import ConfigurationError, StoreUnavailableError
 from langmem_agno.stores.base import MemoryStore
+from langmem_agno.stores.extensions import build_for_postgres
 from langmem_agno.stores.mongo import MongoMemoryStore
 from langmem_agno.stores.sqlite import SQLiteMemoryStore
 
@@ -454,13 +453,10 @@ def companion_docs(store: MemoryStore, role: str) -> CompanionDocs:
         return SQLiteDocs(store, role)
     if isinstance(store, MongoMemoryStore):
         return MongoDocs(store, role)
-    # PostgreSQL's module needs psycopg, an optional extra: a PostgresMemoryStore exists only
-    # once its module is loaded, so look there, and load the companion module by name.
-    postgres = sys.modules.get("langmem_agno.stores.postgres")
-    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
-        docs: CompanionDocs = importlib.import_module("langmem_agno.stores.companion_postgres").PostgresDocs(
-            store, role
-        )
+    docs: CompanionDocs | None = build_for_postgres(
+        store, "langmem_agno.stores.companion_postgres", "PostgresDocs", role
+    )
+    if docs is not None:
         return docs
     _check_role(role)
     return MemoryDocs()

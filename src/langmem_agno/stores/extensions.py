@@ -6,13 +6,27 @@ Mixed into :class:`~langmem_agno.stores.base.MemoryStore`, which knows nothing o
 from __future__ import annotations
 
 import importlib
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Self, TypeVar, cast
 
-__all__ = ["Extensions"]
+__all__ = ["Extensions", "build_for_postgres"]
 
 T = TypeVar("T")
+
+
+def build_for_postgres(store: object, module: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """``module.name(store, *args, **kwargs)`` when ``store`` is a PostgreSQL store, else ``None``.
+
+    PostgreSQL's modules need psycopg, an optional extra: a ``PostgresMemoryStore`` exists only
+    once its module is loaded, so look there, and load ``module`` (which may build on the
+    caller's) by name only then, so another store never imports psycopg.
+    """
+    postgres = sys.modules.get("langmem_agno.stores.postgres")
+    if postgres is None or not isinstance(store, postgres.PostgresMemoryStore):
+        return None
+    return getattr(importlib.import_module(module), name)(store, *args, **kwargs)
 
 
 class Extensions:

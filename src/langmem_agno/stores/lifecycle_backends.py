@@ -7,10 +7,8 @@ PostgreSQL store, so psycopg stays optional.
 
 from __future__ import annotations
 
-import importlib
-import sys
-
 from langmem_agno.stores.base import MemoryStore
+from langmem_agno.stores.extensions import build_for_postgres
 from langmem_agno.stores.history import LifecycleRows, MemoryLifecycleRows
 from langmem_agno.stores.lifecycle_mongo import MongoLifecycleRows
 from langmem_agno.stores.lifecycle_sqlite import SQLiteLifecycleRows
@@ -26,11 +24,7 @@ def build_lifecycle_rows(store: MemoryStore) -> LifecycleRows:
         return SQLiteLifecycleRows(store)
     if isinstance(store, MongoMemoryStore):
         return MongoLifecycleRows(store)
-    # A PostgreSQL store exists only once its module is loaded; never load psycopg for another store.
-    postgres = sys.modules.get("langmem_agno.stores.postgres")
-    if postgres is not None and isinstance(store, postgres.PostgresMemoryStore):
-        rows: LifecycleRows = importlib.import_module(
-            "langmem_agno.stores.lifecycle_postgres"
-        ).PostgresLifecycleRows(store)
-        return rows
-    return MemoryLifecycleRows()
+    rows: LifecycleRows | None = build_for_postgres(
+        store, "langmem_agno.stores.lifecycle_postgres", "PostgresLifecycleRows"
+    )
+    return MemoryLifecycleRows() if rows is None else rows

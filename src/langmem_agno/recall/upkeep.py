@@ -54,9 +54,9 @@ def embed_stale(
         ``False`` when some memories still have no current vector: the embeddings model
         failed (the guard has logged it) or the query's time for embedding ran out.
     """
-    stale = [
-        m for m in memories if (v := stored.get(m.memory_id)) is None or v.text_hash != text_hash(m.memory)
-    ]
+    # Each text hashed once: it says whether the stored vector is current and keys the new one.
+    hashed = [(m, text_hash(m.memory)) for m in memories]
+    stale = [(m, h) for m, h in hashed if (v := stored.get(m.memory_id)) is None or v.text_hash != h]
     deadline = None if guard.timeout is None else _clock() + guard.timeout
     for start in range(0, len(stale), EMBED_BATCH):
         if start and deadline is not None and _clock() >= deadline:
@@ -69,14 +69,14 @@ def embed_stale(
             )
             return False
         batch = stale[start : start + EMBED_BATCH]
-        raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m in batch])
+        raw = yield twin(guard.embed_documents, guard.aembed_documents)([m.memory for m, _ in batch])
         if raw is None:
             return False
         fresh = [
-            (m.memory_id, StoredVector(text_hash(m.memory), v))
-            for m, v in zip(batch, as_vectors(raw, len(batch)), strict=True)
+            (m.memory_id, StoredVector(h, v))
+            for (m, h), v in zip(batch, as_vectors(raw, len(batch)), strict=True)
         ]
-        owners = {m.memory_id: (m.agent_id, m.team_id) for m in batch}
+        owners = {m.memory_id: (m.agent_id, m.team_id) for m, _ in batch}
         yield twin(index.save_vectors, index.asave_vectors)(user_id, guard.name, fresh, owners)
         stored.update(fresh)
     return True

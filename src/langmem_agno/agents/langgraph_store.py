@@ -27,6 +27,7 @@ import re
 from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -110,9 +111,7 @@ class NamespaceTemplate:
     def _bind(self, namespace: Sequence[str], *, prefix: bool) -> MemoryScope:
         # An item's namespace may stop before trailing {agent_id} / {team_id} levels: that is
         # a memory no agent or team wrote (LangGraph refuses empty labels, so "" cannot say so).
-        if not prefix and not (
-            len(self.parts) >= len(namespace) >= self._shortest and len(namespace) >= self._user_depth
-        ):
+        if not prefix and not self._shortest <= len(namespace) <= len(self.parts):
             raise UnmappedNamespaceError(
                 f"namespace {tuple(namespace)!r} does not fit the template {self.parts!r}"
             )
@@ -132,15 +131,14 @@ class NamespaceTemplate:
             )
         return MemoryScope(user_id, found["agent_id"], found["team_id"])
 
-    @property
-    def _user_depth(self) -> int:
-        return self.parts.index("{user_id}") + 1
-
-    @property
+    @cached_property
     def _shortest(self) -> int:
-        """How long an item's namespace must be: the template without its trailing agent and team levels."""
-        n = len(self.parts)
-        while n > self._user_depth and self.parts[n - 1] in ("{agent_id}", "{team_id}"):
+        """How long an item's namespace must be: the template without its trailing agent and team levels.
+
+        Never shorter than the user level, which every template names.
+        """
+        n, user_depth = len(self.parts), self.parts.index("{user_id}") + 1
+        while n > user_depth and self.parts[n - 1] in ("{agent_id}", "{team_id}"):
             n -= 1
         return n
 

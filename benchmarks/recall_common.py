@@ -57,6 +57,12 @@ class RecallSet:
     def all_memories(self) -> list[Memory]:
         return [m for ms in self.memories.values() for m in ms]
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The question kinds of this set: :data:`KINDS` first, in that order, then any other (LoCoMo's)."""
+        present = dict.fromkeys(q.kind for q in self.questions)
+        return tuple(k for k in KINDS if k in present) + tuple(k for k in present if k not in KINDS)
+
 
 def load_set(path: Path = SET_PATH) -> RecallSet:
     raw = json.loads(path.read_text(encoding="utf-8"))

@@ -53,7 +53,6 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 from recall_common import (
-    KINDS,
     KS,
     SET_PATH,
     CachedEmbeddings,
@@ -195,16 +194,17 @@ def evaluate(data: RecallSet, ranking: Ranker) -> Scores:
 
 def print_recall(results: dict[str, Scores], data: RecallSet, users: Collection[str] | None = None) -> None:
     asked = [q for q in data.questions if users is None or q.user_id in users]
-    counts = {kind: sum(q.kind == kind for q in asked) for kind in KINDS}
+    kinds = data.kinds
+    counts = {kind: sum(q.kind == kind for q in asked) for kind in kinds}
     width = max(len(n) for n in results) + 1
     head = f"| {'ranking':<{width}}| overall R@1 R@5 R@10 |"
-    for kind in KINDS:
+    for kind in kinds:
         head += f" {kind} ({counts[kind]}) R@1 R@5 R@10 |"
     print(head + " median ms |")
     print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|-----------|")
     for name, s in results.items():
         row = f"| {name:<{width}}|"
-        for kind in ("all", *KINDS):
+        for kind in ("all", *kinds):
             cell = " ".join(f"{s.mean(kind, k, users):.2f}" for k in KS)
             label = "overall R@1 R@5 R@10" if kind == "all" else f"{kind} ({counts[kind]}) R@1 R@5 R@10"
             row += f" {cell:>{len(label)}} |"
@@ -363,7 +363,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS and torch threads (0: leave as is)")
     args = parser.parse_args()
     data = load_set(args.set)
-    counts = {kind: sum(q.kind == kind for q in data.questions) for kind in KINDS}
+    counts = {kind: sum(q.kind == kind for q in data.questions) for kind in data.kinds}
     print(
         f"recall set: {len(data.memories)} users, {len(data.all_memories)} memories, "
         f"{len(data.questions)} questions {counts}\n"

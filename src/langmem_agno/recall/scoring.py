@@ -17,9 +17,9 @@ __all__ = ["DATE_WEIGHT", "DENSE_WEIGHT", "adjusted", "blend", "top"]
 
 Scores = npt.NDArray[np.float64]
 #: The dense share of a hybrid score (the rest is lexical), both normalised per scope. Chosen on
-#: the tune halves of two sets (benchmarks/RECALL_BASELINE.md, fourth round): 0.7 beats 0.8 on
-#: every half of both, by up to 4 points of recall@5 on LoCoMo's dialogue turns, where the
-#: question's rare words matter more; lower weights lose paraphrases on the labelled set.
+#: the tune halves of two sets (benchmarks/RECALL_BASELINE.md, fourth round): 0.7 is at least as
+#: good as 0.8 on every half of both, up to 4 points of recall@5 better on LoCoMo's dialogue turns,
+#: where the question's rare words matter more; lower weights lose paraphrases on the labelled set.
 DENSE_WEIGHT = 0.7
 #: What a memory created inside the date window a question names adds to its score (best is 1).
 DATE_WEIGHT = 0.6

@@ -46,6 +46,10 @@ NOT_RUN = {
     "python benchmarks/bench_recall.py",
     "python benchmarks/bench_storage.py",
     ".tox/embeddings/bin/python benchmarks/recall_eval.py",
+    # needs the public LoCoMo data, which is not shipped; tests/test_locomo_set.py runs the script
+    "python benchmarks/make_locomo_set.py --data PATH/locomo10.zip --out /tmp/locomo_set.json"
+    "  # the public LoCoMo data, not shipped",
+    ".tox/embeddings/bin/python benchmarks/recall_eval.py --set /tmp/locomo_set.json --no-latency",
 }
 # Runs CLI commands in one interpreter: argv lists in, per-command exit code and output out.
 _CLI_RUNNER = """

@@ -142,6 +142,17 @@ def centred(a: Asked, shrink: float | None) -> tuple[Array, Array, Array]:
     return matrix @ query, matrix, query
 
 
+def idf(lexicon: Lexicon, df: int) -> float:
+    """BM25's IDF of a term in ``df`` of the lexicon's memories, as :meth:`Lexicon.scores` has it."""
+    n = len(lexicon.lengths)
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+
+def query_terms(a: Asked) -> set[str]:
+    """The question's stemmed content words, as the lexicon indexes them."""
+    return set(view_module._tokenizer.terms(" ".join(content_terms(a.question.text))))
+
+
 def term_bm25(lexicon: Lexicon, term: str) -> Array:
     """One stemmed term's BM25 over a lexicon, as :meth:`Lexicon.scores` sums it."""
     n = len(lexicon.lengths)
@@ -150,10 +161,9 @@ def term_bm25(lexicon: Lexicon, term: str) -> Array:
     if found is None:
         return out
     rows, tf = found
-    idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
     k1, b = view_module.BM25_K1, view_module.BM25_B
     norm = k1 * (1.0 - b + b * lexicon.lengths[rows] / (float(lexicon.lengths.mean()) or 1.0))
-    out[rows] = idf * tf * (k1 + 1.0) / (tf + norm)
+    out[rows] = idf(lexicon, len(rows)) * tf * (k1 + 1.0) / (tf + norm)
     return out
 
 
@@ -223,33 +233,23 @@ def coverage(a: Asked) -> float:
     one memory holds covers most.
     """
     lexicon = a.user.lexicon
-    n = len(lexicon.lengths)
-    terms = set(view_module._tokenizer.terms(" ".join(content_terms(a.question.text))))
-    if not terms or not n or not a.bm25.any():
+    terms = query_terms(a)
+    if not terms or not len(lexicon.lengths) or not a.bm25.any():
         return 0.0
     best = int(np.argmax(a.bm25))
-    total = covered = 0.0
-    for term in terms:
-        found = lexicon.postings.get(term)
-        df = 0 if found is None else len(found[0])
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        total += idf
-        if found is not None and best in set(found[0].tolist()):
-            covered += idf
-    return covered / total
+    covered = sum(
+        idf(lexicon, len(found[0]))
+        for term in terms
+        if (found := lexicon.postings.get(term)) is not None and bool(np.any(found[0] == best))
+    )
+    return covered / query_mass(a)
 
 
 def query_mass(a: Asked) -> float:
     """The sum of the IDF of the question's stemmed content words over the user's memories."""
     lexicon = a.user.lexicon
-    n = len(lexicon.lengths)
-    terms = set(view_module._tokenizer.terms(" ".join(content_terms(a.question.text))))
-    total = 0.0
-    for term in terms:
-        found = lexicon.postings.get(term)
-        df = 0 if found is None else len(found[0])
-        total += math.log(1.0 + (n - df + 0.5) / (df + 0.5))
-    return total or 1.0
+    found = (lexicon.postings.get(term) for term in query_terms(a))
+    return sum(idf(lexicon, 0 if f is None else len(f[0])) for f in found) or 1.0
 
 
 def covered_weight(a: Asked, high: float = 0.8, low: float = 0.4) -> float:
@@ -280,13 +280,13 @@ def diverse(a: Asked, keep: float, depth: int = 10) -> list[int]:
 VARIANTS: dict[str, Callable[[Asked], list[int]]] = {
     "plain cosine": lambda a: ranked(a.user.vectors @ a.query),
     "lib hybrid": lambda a: ranked(hybrid(a)),
-    "dense weight 0.7": lambda a: ranked(hybrid(a, weight=0.7)),
+    "dense weight 0.8 (the default before)": lambda a: ranked(hybrid(a, weight=0.8)),
     "dense weight 0.9": lambda a: ranked(hybrid(a, weight=0.9)),
     "dense weight 0.6": lambda a: ranked(hybrid(a, weight=0.6)),
     "dense weight 0.5": lambda a: ranked(hybrid(a, weight=0.5)),
     "dense weight 0.4": lambda a: ranked(hybrid(a, weight=0.4)),
     "dense weight 0.3": lambda a: ranked(hybrid(a, weight=0.3)),
-    "BM25 over the query's IDF mass, dense 0.8": lambda a: ranked(hybrid(a, query_normalised=True)),
+    "BM25 over the query's IDF mass, dense 0.8": lambda a: ranked(hybrid(a, 0.8, query_normalised=True)),
     "BM25 over the query's IDF mass, dense 0.7": lambda a: ranked(hybrid(a, 0.7, query_normalised=True)),
     "BM25 over the query's IDF mass, dense 0.6": lambda a: ranked(hybrid(a, 0.6, query_normalised=True)),
     "BM25 over the query's IDF mass, dense 0.5": lambda a: ranked(hybrid(a, 0.5, query_normalised=True)),

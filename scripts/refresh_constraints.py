@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "constraints.txt"
-EXTRAS = "motor,notebooks,postgres,server"
+EXTRAS = "motor,notebooks,postgres,server,wordnet"
 GROUPS = ("test", "lint", "embeddings", "bench")
 #: Build back-ends are resolved in their own isolated environment: pin them too.
 BUILD_REQUIREMENTS = ("hatchling",)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from langmem_agno.extraction.optimize_result import OptimizationResult, OptimizedGroup
     from langmem_agno.recall.render import render_memories
     from langmem_agno.recall.retriever import MemoryRetriever
+    from langmem_agno.recall.thesaurus import Thesaurus, WordNetThesaurus
     from langmem_agno.record import DEFAULT_MAX_MEMORY_CHARS, UserMemory
     from langmem_agno.scope import MemoryScope, resolve_scope
     from langmem_agno.secrets_filter import SecretFilter
@@ -98,6 +99,8 @@ _EXPORTS: dict[str, str] = {
     "OptimizationResult": "langmem_agno.extraction.optimize_result",
     "OptimizedGroup": "langmem_agno.extraction.optimize_result",
     "SQLiteMemoryStore": "langmem_agno.stores",
+    "Thesaurus": "langmem_agno.recall.thesaurus",
+    "WordNetThesaurus": "langmem_agno.recall.thesaurus",
     "ScoredMemory": "langmem_agno.stores",
     "ScriptedChatModel": "langmem_agno.testing.scripted",
     "SearchMemoriesTool": "langmem_agno.agents.tools",
@@ -172,10 +175,12 @@ __all__ = [
     "SearchMemoriesTool",
     "SecretFilter",
     "StoreUnavailableError",
+    "Thesaurus",
     "UnmappedNamespaceError",
     "UpdateMemoryTool",
     "UserMemory",
     "UserStats",
+    "WordNetThesaurus",
     "__version__",
     "create_memory_injection_node",
     "create_memory_node",

@@ -58,6 +58,7 @@ from langmem_agno.recall.render import (
 )
 from langmem_agno.recall.retriever import MemoryRetriever, Ranking
 from langmem_agno.recall.text import message_text
+from langmem_agno.recall.thesaurus import Thesaurus
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryStore
 from langmem_agno.twins import Call, arun_calls, run_calls, twin
@@ -108,6 +109,8 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         embeddings: A LangChain embeddings model, or its ``init_embeddings`` id such as
             ``"openai:text-embedding-3-small"``, for dense ranking; lexical without one.
         ranking: See :class:`~langmem_agno.recall.MemoryRetriever`.
+        thesaurus: Related words that count for recall's BM25, such as
+            :class:`~langmem_agno.recall.thesaurus.WordNetThesaurus` (see ``MemoryRetriever``).
         max_chars: The hard length limit of the injected block.
         max_memories: The most memories injected.
         tag: The tag around the injected list.
@@ -167,6 +170,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
         k: int = 5,
         embeddings: Embeddings | str | None = None,
         ranking: Ranking = "auto",
+        thesaurus: Thesaurus | None = None,
         max_chars: int = DEFAULT_MAX_CHARS,
         max_memories: int = DEFAULT_MAX_MEMORIES,
         tag: str = DEFAULT_TAG,
@@ -204,6 +208,7 @@ class MemoryMiddleware(AgentMiddleware[AgentState[Any], Any, Any]):
                 k=k,
                 embeddings=None if embeddings is None else embeddings_model(embeddings),
                 ranking=ranking,
+                thesaurus=thesaurus,
                 fill_with_recent=fill_with_recent,
                 default_user_id=default_user_id,
             )

@@ -16,8 +16,9 @@ embeddings model, paired with its async twin) and receives their results.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -38,8 +39,9 @@ from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT, adjusted, blend, top
 from langmem_agno.recall.server_rank import ServerRanking, server_ranked
+from langmem_agno.recall.thesaurus import Thesaurus, expansion_terms
 from langmem_agno.recall.upkeep import Plan, embed_stale
-from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, z_normalised
+from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, stems, z_normalised
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
@@ -54,6 +56,8 @@ __all__ = [
     "Ranking",
     "to_documents",
 ]
+logger = logging.getLogger(__name__)
+
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
 #: Kept for callers of the old candidate pools; the view path scores every memory of the scope.
 CANDIDATE_FACTOR = 4
@@ -96,6 +100,10 @@ class MemoryRetriever(BaseRetriever):
             outage, and one line when the model answers again.
         clock: Returns the current epoch seconds, which dates in a query ("two weeks ago")
             and recency are relative to; the system clock when unset (set it to replay).
+        thesaurus: Words related to the question's words also count for BM25, at a third
+            of a word's weight: with :class:`~langmem_agno.recall.thesaurus.WordNetThesaurus`,
+            "my spouse" finds "wife" (lexical and hybrid ranking over the scope's view; the
+            database's own vector search path leaves it out).
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -122,8 +130,10 @@ class MemoryRetriever(BaseRetriever):
     default_user_id: str | None = None
     embeddings_timeout: float | None = Field(default=DEFAULT_EMBEDDINGS_TIMEOUT, gt=0.0)
     clock: Callable[[], float] | None = None
+    thesaurus: Thesaurus | None = None
     _index: RecallIndex | None = PrivateAttr(default=None)
     _guard: EmbeddingsGuard | None = PrivateAttr(default=None)
+    _thesaurus_down: bool = PrivateAttr(default=False)
 
     def __init__(self, **data: Any) -> None:
         # An init_embeddings id ("openai:text-embedding-3-small") names the model, as elsewhere.
@@ -205,12 +215,12 @@ class MemoryRetriever(BaseRetriever):
         dense = (yield from self._dense_scores(query, flt, view, query_vector)) if wants_dense else None
         if dense is None:
             # No query, or an embeddings outage: rank lexically, over the same memories.
-            lexical = view.lexicon.scores(query)
+            lexical = view.lexicon.scores(query, self._related(query))
             relevance, usable = max_normalised(lexical), lexical > 0
         elif self.mode == "dense":
             relevance, usable = z_normalised(dense), np.isfinite(dense)
         else:
-            lexical = view.lexicon.scores(query)
+            lexical = view.lexicon.scores(query, self._related(query))
             relevance = blend(dense, lexical)
             usable = np.isfinite(dense) | (lexical > 0)
         scores, dated = adjusted(
@@ -229,6 +239,29 @@ class MemoryRetriever(BaseRetriever):
             taken = {h.memory.memory_id for h in hits}
             hits += [ScoredMemory(m, 0.0) for m in view.memories if m.memory_id not in taken][: k - len(hits)]
         return hits
+
+    def _related(self, query: str) -> Mapping[str, float] | None:
+        """The thesaurus's terms for ``query``; ``None`` without a thesaurus or when it fails.
+
+        A failing thesaurus is logged once until it answers again, like the embeddings model.
+        """
+        if self.thesaurus is None or not query.strip():
+            return None
+        try:
+            terms = expansion_terms(query, self.thesaurus, stems)
+        except Exception:
+            if not self._thesaurus_down:
+                logger.warning(
+                    "thesaurus %r failed; ranking with the question's own words",
+                    self.thesaurus,
+                    exc_info=True,
+                )
+            self._thesaurus_down = True
+            return None
+        if self._thesaurus_down:
+            logger.info("thesaurus %r answers again", self.thesaurus)
+            self._thesaurus_down = False
+        return terms
 
     def _filled(self, hits: list[ScoredMemory], flt: MemoryFilter, k: int) -> Plan[list[ScoredMemory]]:
         """``hits``, padded with the newest memories (score 0) when ``fill_with_recent`` asks for it."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +31,7 @@ from langmem_agno.recall.lexical import BODY_WEIGHT, FTS_TOKENIZE, TAGS_WEIGHT
 from langmem_agno.recall.text import content_terms, topics_text
 from langmem_agno.record import UserMemory
 
-__all__ = ["CENTRE_SHRINK", "DenseMatrix", "Lexicon", "ScopeView", "max_normalised", "z_normalised"]
+__all__ = ["CENTRE_SHRINK", "DenseMatrix", "Lexicon", "ScopeView", "max_normalised", "stems", "z_normalised"]
 
 Scores = npt.NDArray[np.float64]
 #: BM25's usual term-frequency saturation and length normalisation.
@@ -117,23 +117,37 @@ class Lexicon:
         }
         return cls(postings, lengths)
 
-    def scores(self, query: str) -> Scores:
-        """BM25 of every memory for ``query``'s content words (0 where none matches)."""
+    def scores(self, query: str, related: Mapping[str, float] | None = None) -> Scores:
+        """BM25 of every memory for ``query``'s content words (0 where none matches).
+
+        Args:
+            query: The question.
+            related: Further stemmed terms, each with the share of its BM25 that counts
+                (:func:`~langmem_agno.recall.thesaurus.expansion_terms`).
+        """
         n = len(self.lengths)
         out = np.zeros(n, dtype=np.float64)
         words = " ".join(content_terms(query))
         if not n or not words:
             return out
         average = float(self.lengths.mean()) or 1.0
-        for term in set(_tokenizer.terms(words)):
+        weights = dict.fromkeys(_tokenizer.terms(words), 1.0)
+        for term, weight in (related or {}).items():
+            weights.setdefault(term, weight)
+        for term, weight in weights.items():
             found = self.postings.get(term)
             if found is None:
                 continue
             rows, tf = found
             idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
             norm = BM25_K1 * (1.0 - BM25_B + BM25_B * self.lengths[rows] / average)
-            out[rows] += idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+            out[rows] += weight * idf * tf * (BM25_K1 + 1.0) / (tf + norm)
         return out
+
+
+def stems(text: str) -> tuple[str, ...]:
+    """``text``'s stemmed terms, as the lexicon indexes them (FTS5's Porter tokenizer)."""
+    return _tokenizer.terms(text)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from langmem_agno import UserMemory
+from langmem_agno import ConfigurationError, UserMemory, WordNetThesaurus
 
 HERE = Path(__file__).resolve().parent
 SET_PATH = HERE / "recall_set.json"
@@ -187,6 +188,26 @@ def load_minilm() -> Embeddings | None:
         model_kwargs={"device": "cpu"},
         encode_kwargs={"normalize_embeddings": True},
     )
+
+
+def load_wordnet() -> WordNetThesaurus | None:
+    """WordNet through NLTK: its own data if installed, else Debian's laid out in a temporary directory.
+
+    None (with the reason printed) when neither is there.
+    """
+    try:
+        return WordNetThesaurus()
+    except ConfigurationError as exc:
+        first = str(exc)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import wordnet_from_debian
+
+    if wordnet_from_debian.missing():
+        print(f"WordNet skipped: {first} (or apt-get install wordnet-base wordnet-sense-index)")
+        return None
+    root = tempfile.mkdtemp(prefix="nltk_data_")
+    wordnet_from_debian.lay_out(Path(root))
+    return WordNetThesaurus(data_dir=root)
 
 
 def halves(data: RecallSet) -> dict[str, frozenset[str]]:

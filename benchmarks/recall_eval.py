@@ -63,10 +63,11 @@ from recall_common import (
     limit_threads,
     load_minilm,
     load_set,
+    load_wordnet,
     to_user_memory,
 )
 
-from langmem_agno import MemoryRetriever, SQLiteMemoryStore, UserMemory
+from langmem_agno import MemoryRetriever, SQLiteMemoryStore, Thesaurus, UserMemory
 
 LATENCY_K = 5
 
@@ -141,7 +142,9 @@ def library_ranker(retriever: MemoryRetriever) -> Ranker:
     return rank
 
 
-def rankers(data: RecallSet, embeddings: dict[str, CachedEmbeddings]) -> dict[str, Ranker]:
+def rankers(
+    data: RecallSet, embeddings: dict[str, CachedEmbeddings], wordnet: Thesaurus | None
+) -> dict[str, Ranker]:
     """Every ranking evaluated, by name. Add a new mode here: ``out["mine"] = my_ranker``."""
     out: dict[str, Ranker] = {}
     if (bm25 := bm25_ranker(data)) is not None:
@@ -149,11 +152,20 @@ def rankers(data: RecallSet, embeddings: dict[str, CachedEmbeddings]) -> dict[st
     out["newest first"] = newest_ranker(data)
     store = library_store(data)
     out["lib lexical"] = library_ranker(MemoryRetriever(store=store, ranking="lexical"))
+    if wordnet is not None:
+        out["lib lexical + wordnet"] = library_ranker(
+            MemoryRetriever(store=store, ranking="lexical", thesaurus=wordnet)
+        )
     for name, emb in embeddings.items():
         out[f"cosine {name}"] = cosine_ranker(data, emb)
         for mode in ("dense", "hybrid"):
             retriever = MemoryRetriever(store=store, embeddings=emb, embeddings_key=name, ranking=mode)
             out[f"lib {mode} {name}"] = library_ranker(retriever)
+        if wordnet is not None:
+            retriever = MemoryRetriever(
+                store=store, embeddings=emb, embeddings_key=name, ranking="hybrid", thesaurus=wordnet
+            )
+            out[f"lib hybrid {name} + wordnet"] = library_ranker(retriever)
     return out
 
 
@@ -275,11 +287,15 @@ def time_one_size(
     emb: CachedEmbeddings,
     questions: list[Question],
     repeat: int,
+    wordnet: Thesaurus | None,
 ) -> tuple[list[float], float, float]:
-    """Median ms of lexical, dense, hybrid and plain cosine over ``questions``; dense and cosine recall@5."""
+    """Median ms of lexical, dense, hybrid (+ WordNet) and plain cosine; dense and cosine recall@5."""
     lexical = MemoryRetriever(store=store, ranking="lexical")
     dense = MemoryRetriever(store=store, embeddings=emb, embeddings_key=ename, ranking="dense")
     hybrid = MemoryRetriever(store=store, embeddings=emb, embeddings_key=ename, ranking="hybrid")
+    expanded = MemoryRetriever(
+        store=store, embeddings=emb, embeddings_key=ename, ranking="hybrid", thesaurus=wordnet
+    )
     dense.rank("warm up", user_id=user)  # embeds (from the cache) and stores every memory's vector
     stored = store.list_memories(user_id=user).items
     ids = [m.memory_id for m in stored]
@@ -299,8 +315,9 @@ def time_one_size(
     def recall5(fn: Callable[[Question], list[str]]) -> float:
         return statistics.mean(sum(a in fn(q) for a in q.answers) / len(q.answers) for q in questions)
 
-    rankings = [library(lexical), library(dense), library(hybrid), cosine]
-    return [each(fn) for fn in rankings], recall5(library(dense)), recall5(cosine)
+    rankings = [library(lexical), library(dense), library(hybrid), library(expanded), cosine]
+    ms = [each(fn) if fn is not rankings[3] or wordnet is not None else math.nan for fn in rankings]
+    return ms, recall5(library(dense)), recall5(cosine)
 
 
 def latency_at_scale(
@@ -308,6 +325,7 @@ def latency_at_scale(
     embeddings: dict[str, CachedEmbeddings],
     sizes: list[int],
     repeat: int,
+    wordnet: Thesaurus | None,
     user: str = "maria",
 ) -> None:
     own = data.memories[user]
@@ -318,7 +336,8 @@ def latency_at_scale(
         f"SQLite file; {len(questions)} of its questions x {repeat}; k={LATENCY_K}; median ms per query, "
         "query vector embedded beforehand. R@5 = recall@5 of those questions among the distractors.\n"
     )
-    columns = ["embeddings", "memories", "lib lexical", "lib dense", "lib hybrid", "plain cosine"]
+    columns = ["embeddings", "memories", "lib lexical", "lib dense", "lib hybrid", "hybrid + wordnet"]
+    columns += ["plain cosine"]
     columns += ["R@5 dense", "R@5 cosine"]
     print("| " + " | ".join(columns) + " |")
     print("|" + "|".join("-" * (len(c) + 2) for c in columns) + "|")
@@ -338,7 +357,7 @@ def latency_at_scale(
                 for i in range(0, len(batch), 1000):
                     store.add_many(batch[i : i + 1000], user_id=user)
                 loaded = size
-                ms, r_dense, r_cos = time_one_size(store, user, ename, emb, questions, repeat)
+                ms, r_dense, r_cos = time_one_size(store, user, ename, emb, questions, repeat, wordnet)
                 values = [f"{v:.2f}" for v in ms] + [f"{r_dense:.2f}", f"{r_cos:.2f}"]
                 cells = [ename, str(size), *values]
                 print("| " + " | ".join(f"{v:>{len(c)}}" for v, c in zip(cells, columns, strict=True)) + " |")
@@ -356,6 +375,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", type=Path, default=SET_PATH)
     parser.add_argument("--no-minilm", action="store_true", help="only the hashing stand-in")
+    parser.add_argument("--no-wordnet", action="store_true", help="no rows with WordNetThesaurus")
     parser.add_argument("--sizes", default="1000,10000", help="memory counts for the latency section")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each query at scale")
     parser.add_argument("--no-latency", action="store_true", help="skip the latency section")
@@ -383,14 +403,15 @@ def main() -> None:
     print(
         f"\nrecall@1/5/10 and median ms per query (k={LATENCY_K}; vectors precomputed, model time excluded)\n"
     )
-    results = {name: evaluate(data, ranking) for name, ranking in rankers(data, embeddings).items()}
+    wordnet = None if args.no_wordnet else load_wordnet()
+    results = {name: evaluate(data, ranking) for name, ranking in rankers(data, embeddings, wordnet).items()}
     print_recall(results, data)
     if not args.no_halves:
         for half, users in halves(data).items():
             print(f"\n{half} half: users {', '.join(u for u in data.memories if u in users)}\n")
             print_recall(results, data, users)
     if not args.no_latency:
-        latency_at_scale(data, embeddings, [int(s) for s in args.sizes.split(",")], args.repeat)
+        latency_at_scale(data, embeddings, [int(s) for s in args.sizes.split(",")], args.repeat, wordnet)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from recall_common import (
     limit_threads,
     load_minilm,
     load_set,
+    load_wordnet,
     to_user_memory,
 )
 
@@ -43,9 +44,12 @@ from langmem_agno.recall import view as view_module
 from langmem_agno.recall.dates import date_closeness, date_windows
 from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT
 from langmem_agno.recall.text import content_terms
-from langmem_agno.recall.view import CENTRE_SHRINK, Lexicon, max_normalised, z_normalised
+from langmem_agno.recall.thesaurus import Thesaurus, expansion_terms
+from langmem_agno.recall.view import CENTRE_SHRINK, Lexicon, max_normalised, stems, z_normalised
 
 Array = np.ndarray
+#: Set by main() when WordNet is there (recall_common.load_wordnet); the "wordnet" rows need it.
+WORDNET: Thesaurus | None = None
 
 
 @dataclass
@@ -179,9 +183,14 @@ def hybrid(
     topics: float = 0.0,
     expand_above: float | None = None,
     query_normalised: bool = False,
+    related: float = 0.0,
 ) -> Array:
     dense, matrix, query = centred(a, shrink)
     bm25 = a.bm25
+    if related and WORDNET is not None:
+        # The library's own expansion (recall.thesaurus), at this weight instead of EXPANSION_WEIGHT.
+        terms = expansion_terms(a.question.text, WORDNET, stems, weight=related)
+        bm25 = a.user.lexicon.scores(a.question.text, terms)
     if expand_above is not None:
         bm25 = bm25 + sum(
             (s * term_bm25(a.user.lexicon, t) for s, ts in a.expansions if s >= expand_above for t in ts),
@@ -310,6 +319,8 @@ VARIANTS: dict[str, Callable[[Asked], list[int]]] = {
     "topics 0.3": lambda a: ranked(hybrid(a, topics=0.3)),
     "own words >= 0.6": lambda a: ranked(hybrid(a, expand_above=0.6)),
     "own words >= 0.7": lambda a: ranked(hybrid(a, expand_above=0.7)),
+    "wordnet 0.3 (WordNetThesaurus at its default weight)": lambda a: ranked(hybrid(a, related=0.3)),
+    "wordnet 0.5": lambda a: ranked(hybrid(a, related=0.5)),
     "clauses ranked apart, 0.5 x best clause": lambda a: ranked(by_clauses(a, 0.5)),
     "clauses ranked apart, 0.7 x best clause": lambda a: ranked(by_clauses(a, 0.3)),
 }
@@ -334,6 +345,8 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the variants whose name holds this text")
     args = parser.parse_args()
     print(limit_threads(1))
+    global WORDNET
+    WORDNET = load_wordnet()
     data = load_set(args.set)
     split = halves(data)
     models = {"hash": HashEmbeddings()}

@@ -28,6 +28,7 @@ import types
 from pathlib import Path
 
 import pytest
+from tests.wordnet_data import nltk_data
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)
@@ -50,6 +51,8 @@ NOT_RUN = {
     "python benchmarks/make_locomo_set.py --data PATH/locomo10.zip --out /tmp/locomo_set.json"
     "  # the public LoCoMo data, not shipped",
     ".tox/embeddings/bin/python benchmarks/recall_eval.py --set /tmp/locomo_set.json --no-latency",
+    # installs software; the suite lays Debian's WordNet out as NLTK data instead (tests/wordnet_data.py)
+    'pip install "langmem-agno[wordnet]" && python -m nltk.downloader wordnet',
 }
 # Runs CLI commands in one interpreter: argv lists in, per-command exit code and output out.
 _CLI_RUNNER = """
@@ -114,6 +117,12 @@ def test_python_block_runs_and_prints_what_it_promises(
     code = PYTHON_BLOCKS[index]
     if "MONGODB_URI" in code:
         monkeypatch.setenv("MONGODB_URI", request.getfixturevalue("mongo_uri"))
+    if "WordNetThesaurus()" in code:
+        # What `python -m nltk.downloader wordnet` would leave on NLTK's search path.
+        import nltk
+
+        root = nltk_data(request.getfixturevalue("tmp_path_factory"))
+        monkeypatch.setattr(nltk.data, "path", [str(root), *nltk.data.path])
     # Blocks run in README order in one folder, so a block that picks up what an
     # earlier one left behind (a database file of the same name) fails here.
     monkeypatch.chdir(readme_folder)

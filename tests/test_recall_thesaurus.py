@@ -12,15 +12,13 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import HumanMessage
 from tests.recall_helpers import ConceptEmbeddings
+from tests.wordnet_data import nltk_data
 
 from langmem_agno import ConfigurationError, MemoryRetriever, SQLiteMemoryStore, Thesaurus, WordNetThesaurus
 from langmem_agno.agents.injection import MemoryInjector
 from langmem_agno.agents.middleware import MemoryMiddleware
 from langmem_agno.recall.thesaurus import EXPANSION_WEIGHT, expansion_terms
 from langmem_agno.recall.view import stems
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import wordnet_from_debian
 
 WIFE = "Ahmed's wife Fatima teaches Arabic at a community school"
 SISTER = "Kwame's sister Ama is a doctor in Kumasi"
@@ -36,16 +34,8 @@ OTHERS = [
 
 @pytest.fixture(scope="session")
 def wordnet(tmp_path_factory: pytest.TempPathFactory) -> WordNetThesaurus:
-    """WordNet 3.0 from Debian's packages, laid out as NLTK data (CI cannot reach NLTK's downloads)."""
-    absent = wordnet_from_debian.missing()
-    if absent:
-        reason = f"Debian's wordnet-base and wordnet-sense-index are not installed: {absent}"
-        if os.environ.get("LANGMEM_AGNO_REQUIRE_WORDNET") == "1":
-            pytest.fail(f"LANGMEM_AGNO_REQUIRE_WORDNET=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    root = tmp_path_factory.mktemp("nltk_data")
-    wordnet_from_debian.lay_out(root)
-    return WordNetThesaurus(data_dir=str(root))
+    """WordNet 3.0 from Debian's packages, laid out as NLTK data."""
+    return WordNetThesaurus(data_dir=str(nltk_data(tmp_path_factory)))
 
 
 def ahmed() -> SQLiteMemoryStore:

@@ -28,7 +28,8 @@ import types
 from pathlib import Path
 
 import pytest
-from tests.wordnet_data import nltk_data
+
+from wordnet_data import nltk_data
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 from langchain_core.messages import HumanMessage
-from tests.recall_helpers import ConceptEmbeddings
-from tests.wordnet_data import nltk_data
 
 from langmem_agno import ConfigurationError, MemoryRetriever, SQLiteMemoryStore, Thesaurus, WordNetThesaurus
 from langmem_agno.agents.injection import MemoryInjector
 from langmem_agno.agents.middleware import MemoryMiddleware
 from langmem_agno.recall.thesaurus import EXPANSION_WEIGHT, expansion_terms
 from langmem_agno.recall.view import stems
+from recall_helpers import ConceptEmbeddings
+from wordnet_data import nltk_data
 
 WIFE = "Ahmed's wife Fatima teaches Arabic at a community school"
 SISTER = "Kwame's sister Ama is a doctor in Kumasi"

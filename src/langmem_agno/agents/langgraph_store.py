@@ -51,6 +51,7 @@ from langmem_agno.checks import check_id
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.models import embeddings_model
 from langmem_agno.recall.retriever import MemoryRetriever
+from langmem_agno.recall.thesaurus import Thesaurus
 from langmem_agno.record import UserMemory, normalize_topics
 from langmem_agno.scope import MemoryScope
 from langmem_agno.stores.base import MemoryStore
@@ -200,6 +201,8 @@ class LangGraphStore(BaseStore):
         index: LangGraph's index config; its ``embed`` (an ``Embeddings`` or an
             ``init_embeddings`` id) turns on dense and hybrid ranking for ``search``.
         embeddings: The same, given directly.
+        thesaurus: Related words for ``search``'s BM25, such as
+            :class:`~langmem_agno.recall.thesaurus.WordNetThesaurus` (see ``MemoryRetriever``).
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -218,6 +221,7 @@ class LangGraphStore(BaseStore):
         namespace: Sequence[str] = DEFAULT_NAMESPACE,
         index: IndexConfig | None = None,
         embeddings: Embeddings | str | None = None,
+        thesaurus: Thesaurus | None = None,
     ) -> None:
         if not isinstance(store, MemoryStore):
             raise ConfigurationError(f"store must be a MemoryStore, got {type(store).__name__} {store!r:.80}")
@@ -229,7 +233,7 @@ class LangGraphStore(BaseStore):
         self.embeddings = None if embed is None else embeddings_model(embed, option="embeddings")
         self.values: ValueCompanion = value_companion(store)
         # Built once: a search passes its own k, so every query shares this retriever.
-        self.retriever = MemoryRetriever(store=store, embeddings=self.embeddings)
+        self.retriever = MemoryRetriever(store=store, embeddings=self.embeddings, thesaurus=thesaurus)
 
     # ------------------------------------------------------------ BaseStore
     def batch(self, ops: Iterable[Op]) -> list[Result]:

@@ -16,9 +16,11 @@ embeddings model, paired with its async twin) and receives their results.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -28,7 +30,7 @@ from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import RunnableConfig, ensure_config
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationError
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from langmem_agno.checks import check_ids, check_int, options_error
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
@@ -39,9 +41,9 @@ from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT, adjusted, blend, top
 from langmem_agno.recall.server_rank import ServerRanking, server_ranked
-from langmem_agno.recall.thesaurus import Thesaurus, expansion_terms
+from langmem_agno.recall.thesaurus import Expansion, Thesaurus, check_thesaurus, expansion_terms
 from langmem_agno.recall.upkeep import Plan, embed_stale
-from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, stems, z_normalised
+from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, related_stems, z_normalised
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
@@ -100,10 +102,11 @@ class MemoryRetriever(BaseRetriever):
             outage, and one line when the model answers again.
         clock: Returns the current epoch seconds, which dates in a query ("two weeks ago")
             and recency are relative to; the system clock when unset (set it to replay).
-        thesaurus: Words related to the question's words also count for BM25, at a third
-            of a word's weight: with :class:`~langmem_agno.recall.thesaurus.WordNetThesaurus`,
-            "my spouse" finds "wife" (lexical and hybrid ranking over the scope's view; the
-            database's own vector search path leaves it out).
+        thesaurus: Words related to the question's words also count for BM25, at
+            ``EXPANSION_WEIGHT`` (0.3) of a word's weight, the best one per question word:
+            with :class:`~langmem_agno.recall.thesaurus.WordNetThesaurus`, "my spouse" finds
+            "wife". Lexical and hybrid ranking over the scope's view use it; dense ranking and
+            the database's own vector search (Atlas, or pgvector when asked for) do not.
 
     Example:
         >>> from langmem_agno import SQLiteMemoryStore
@@ -134,6 +137,7 @@ class MemoryRetriever(BaseRetriever):
     _index: RecallIndex | None = PrivateAttr(default=None)
     _guard: EmbeddingsGuard | None = PrivateAttr(default=None)
     _thesaurus_down: bool = PrivateAttr(default=False)
+    _thesaurus_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
     def __init__(self, **data: Any) -> None:
         # An init_embeddings id ("openai:text-embedding-3-small") names the model, as elsewhere.
@@ -145,6 +149,11 @@ class MemoryRetriever(BaseRetriever):
             super().__init__(**data)
         except ValidationError as exc:
             raise options_error(type(self).__name__, exc) from exc
+
+    @field_validator("thesaurus", mode="before")
+    @classmethod
+    def _thesaurus(cls, value: object) -> Thesaurus | None:
+        return check_thesaurus(value)
 
     def model_post_init(self, __context: Any) -> None:
         """Check the filters and the ranking choice once, at construction."""
@@ -213,14 +222,17 @@ class MemoryRetriever(BaseRetriever):
         if not view.memories:
             return []
         dense = (yield from self._dense_scores(query, flt, view, query_vector)) if wants_dense else None
+        related: list[Expansion] = []
+        if self.thesaurus is not None and (dense is None or self.mode != "dense"):
+            related = yield twin(self._related, self._arelated)(query)
         if dense is None:
             # No query, or an embeddings outage: rank lexically, over the same memories.
-            lexical = view.lexicon.scores(query, self._related(query))
+            lexical = view.lexicon.scores(query, related)
             relevance, usable = max_normalised(lexical), lexical > 0
         elif self.mode == "dense":
             relevance, usable = z_normalised(dense), np.isfinite(dense)
         else:
-            lexical = view.lexicon.scores(query, self._related(query))
+            lexical = view.lexicon.scores(query, related)
             relevance = blend(dense, lexical)
             usable = np.isfinite(dense) | (lexical > 0)
         scores, dated = adjusted(
@@ -240,28 +252,34 @@ class MemoryRetriever(BaseRetriever):
             hits += [ScoredMemory(m, 0.0) for m in view.memories if m.memory_id not in taken][: k - len(hits)]
         return hits
 
-    def _related(self, query: str) -> Mapping[str, float] | None:
-        """The thesaurus's terms for ``query``; ``None`` without a thesaurus or when it fails.
+    def _related(self, query: str) -> list[Expansion]:
+        """The thesaurus's term groups for ``query``; none without a thesaurus or when it fails.
 
         A failing thesaurus is logged once until it answers again, like the embeddings model.
         """
         if self.thesaurus is None or not query.strip():
-            return None
+            return []
         try:
-            terms = expansion_terms(query, self.thesaurus, stems)
+            groups = expansion_terms(query, self.thesaurus, related_stems)
         except Exception:
-            if not self._thesaurus_down:
+            with self._thesaurus_lock:
+                first, self._thesaurus_down = not self._thesaurus_down, True
+            if first:
                 logger.warning(
                     "thesaurus %r failed; ranking with the question's own words",
                     self.thesaurus,
                     exc_info=True,
                 )
-            self._thesaurus_down = True
-            return None
-        if self._thesaurus_down:
+            return []
+        with self._thesaurus_lock:
+            recovered, self._thesaurus_down = self._thesaurus_down, False
+        if recovered:
             logger.info("thesaurus %r answers again", self.thesaurus)
-            self._thesaurus_down = False
-        return terms
+        return groups
+
+    async def _arelated(self, query: str) -> list[Expansion]:
+        """Async twin of :meth:`_related`, in a worker thread: a cold WordNet lookup reads files."""
+        return await asyncio.to_thread(self._related, query)
 
     def _filled(self, hits: list[ScoredMemory], flt: MemoryFilter, k: int) -> Plan[list[ScoredMemory]]:
         """``hits``, padded with the newest memories (score 0) when ``fill_with_recent`` asks for it."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,7 +31,16 @@ from langmem_agno.recall.lexical import BODY_WEIGHT, FTS_TOKENIZE, TAGS_WEIGHT
 from langmem_agno.recall.text import content_terms, topics_text
 from langmem_agno.record import UserMemory
 
-__all__ = ["CENTRE_SHRINK", "DenseMatrix", "Lexicon", "ScopeView", "max_normalised", "stems", "z_normalised"]
+__all__ = [
+    "CENTRE_SHRINK",
+    "DenseMatrix",
+    "Lexicon",
+    "ScopeView",
+    "max_normalised",
+    "related_stems",
+    "stems",
+    "z_normalised",
+]
 
 Scores = npt.NDArray[np.float64]
 #: BM25's usual term-frequency saturation and length normalisation.
@@ -72,6 +81,9 @@ class _Tokenizer:
 
 
 _tokenizer = _Tokenizer()
+#: The thesaurus's words go through a tokenizer of their own: dozens per question would
+#: otherwise push the questions' own terms out of the cache above.
+_related_tokenizer = _Tokenizer()
 
 
 @dataclass(frozen=True)
@@ -117,13 +129,15 @@ class Lexicon:
         }
         return cls(postings, lengths)
 
-    def scores(self, query: str, related: Mapping[str, float] | None = None) -> Scores:
+    def scores(self, query: str, related: Sequence[tuple[float, Sequence[str]]] = ()) -> Scores:
         """BM25 of every memory for ``query``'s content words (0 where none matches).
 
         Args:
             query: The question.
-            related: Further stemmed terms, each with the share of its BM25 that counts
-                (:func:`~langmem_agno.recall.thesaurus.expansion_terms`).
+            related: Groups of further stemmed terms, each with its weight
+                (:func:`~langmem_agno.recall.thesaurus.expansion_terms`, one group per
+                question word): a memory adds the best BM25 of each group's terms, at that
+                weight, so a question word with many related words counts no more than one.
         """
         n = len(self.lengths)
         out = np.zeros(n, dtype=np.float64)
@@ -131,23 +145,41 @@ class Lexicon:
         if not n or not words:
             return out
         average = float(self.lengths.mean()) or 1.0
-        weights = dict.fromkeys(_tokenizer.terms(words), 1.0)
-        for term, weight in (related or {}).items():
-            weights.setdefault(term, weight)
-        for term, weight in weights.items():
-            found = self.postings.get(term)
-            if found is None:
-                continue
-            rows, tf = found
-            idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
-            norm = BM25_K1 * (1.0 - BM25_B + BM25_B * self.lengths[rows] / average)
-            out[rows] += weight * idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+        own = set(_tokenizer.terms(words))
+        for term in own:
+            self._add(out, term, 1.0, average)
+        for weight, terms in related:
+            best = np.zeros(n, dtype=np.float64)
+            for term in terms:
+                if term not in own:
+                    self._add(best, term, 1.0, average, keep_max=True)
+            out += weight * best
         return out
+
+    def _add(self, out: Scores, term: str, weight: float, average: float, keep_max: bool = False) -> None:
+        """Add (or, with ``keep_max``, take the larger of) ``term``'s BM25 per memory into ``out``."""
+        found = self.postings.get(term)
+        if found is None:
+            return
+        rows, tf = found
+        n = len(self.lengths)
+        idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
+        norm = BM25_K1 * (1.0 - BM25_B + BM25_B * self.lengths[rows] / average)
+        value = weight * idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+        if keep_max:
+            out[rows] = np.maximum(out[rows], value)
+        else:
+            out[rows] += value
 
 
 def stems(text: str) -> tuple[str, ...]:
     """``text``'s stemmed terms, as the lexicon indexes them (FTS5's Porter tokenizer)."""
     return _tokenizer.terms(text)
+
+
+def related_stems(text: str) -> tuple[str, ...]:
+    """:func:`stems` for a thesaurus's words, cached apart from the questions' own."""
+    return _related_tokenizer.terms(text)
 
 
 @dataclass(frozen=True)

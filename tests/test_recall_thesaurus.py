@@ -163,7 +163,7 @@ async def test_a_failing_thesaurus_leaves_the_question_unexpanded(
 ) -> None:
     store = ahmed()
     retriever = MemoryRetriever(store=store, k=1, thesaurus=Broken())
-    with caplog.at_level(logging.WARNING, logger="langmem_agno.recall.retriever"):
+    with caplog.at_level(logging.WARNING, logger="langmem_agno.recall.thesaurus"):
         for _ in range(3):
             if mode == "sync":
                 hits = retriever.invoke("Ahmed's kitchen extension?", user_id="ahmed")
@@ -190,7 +190,7 @@ class Flaky:
 def test_a_thesaurus_that_comes_back_is_used_again(caplog: pytest.LogCaptureFixture) -> None:
     retriever = MemoryRetriever(store=ahmed(), k=1, thesaurus=Flaky(failures=2))
     question = "Anything about my spouse?"
-    with caplog.at_level(logging.INFO, logger="langmem_agno.recall.retriever"):
+    with caplog.at_level(logging.INFO, logger="langmem_agno.recall.thesaurus"):
         assert retriever.invoke(question, user_id="ahmed") == []
         assert retriever.invoke(question, user_id="ahmed") == []
         assert [d.page_content for d in retriever.invoke(question, user_id="ahmed")] == [WIFE]
@@ -214,7 +214,7 @@ def test_an_answer_that_is_not_words_is_named_and_ignored(
     with pytest.raises(InvalidMemoryError, match="expected a list of words"):
         expansion_terms("my spouse", Answers(answer), stems)  # type: ignore[arg-type]
     retriever = MemoryRetriever(store=ahmed(), k=1, thesaurus=Answers(answer))
-    with caplog.at_level(logging.WARNING, logger="langmem_agno.recall.retriever"):
+    with caplog.at_level(logging.WARNING, logger="langmem_agno.recall.thesaurus"):
         assert retriever.invoke("Anything about my spouse?", user_id="ahmed") == []
     assert any("thesaurus" in r.getMessage() for r in caplog.records)
 

@@ -16,9 +16,6 @@ embeddings model, paired with its async twin) and receives their results.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -41,9 +38,9 @@ from langmem_agno.recall.index import RecallIndex
 from langmem_agno.recall.registry import recall_index
 from langmem_agno.recall.scoring import DATE_WEIGHT, DENSE_WEIGHT, adjusted, blend, top
 from langmem_agno.recall.server_rank import ServerRanking, server_ranked
-from langmem_agno.recall.thesaurus import Expansion, Thesaurus, check_thesaurus, expansion_terms
+from langmem_agno.recall.thesaurus import Expansion, Thesaurus, ThesaurusGuard, check_thesaurus
 from langmem_agno.recall.upkeep import Plan, embed_stale
-from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, related_stems, z_normalised
+from langmem_agno.recall.view import DenseMatrix, ScopeView, max_normalised, z_normalised
 from langmem_agno.record import UserMemory, normalize_topics, now_epoch_s
 from langmem_agno.scope import MemoryScope, resolve_scope
 from langmem_agno.stores.base import MemoryFilter, MemoryStore, ScoredMemory
@@ -58,8 +55,6 @@ __all__ = [
     "Ranking",
     "to_documents",
 ]
-logger = logging.getLogger(__name__)
-
 Ranking = Literal["auto", "lexical", "dense", "hybrid"]
 #: Kept for callers of the old candidate pools; the view path scores every memory of the scope.
 CANDIDATE_FACTOR = 4
@@ -136,8 +131,7 @@ class MemoryRetriever(BaseRetriever):
     thesaurus: Thesaurus | None = None
     _index: RecallIndex | None = PrivateAttr(default=None)
     _guard: EmbeddingsGuard | None = PrivateAttr(default=None)
-    _thesaurus_down: bool = PrivateAttr(default=False)
-    _thesaurus_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _expander: ThesaurusGuard | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         # An init_embeddings id ("openai:text-embedding-3-small") names the model, as elsewhere.
@@ -224,7 +218,9 @@ class MemoryRetriever(BaseRetriever):
         dense = (yield from self._dense_scores(query, flt, view, query_vector)) if wants_dense else None
         related: list[Expansion] = []
         if self.thesaurus is not None and (dense is None or self.mode != "dense"):
-            related = yield twin(self._related, self._arelated)(query)
+            if self._expander is None or self._expander.thesaurus is not self.thesaurus:
+                self._expander = ThesaurusGuard(self.thesaurus)
+            related = yield twin(self._expander.expand, self._expander.aexpand)(query)
         if dense is None:
             # No query, or an embeddings outage: rank lexically, over the same memories.
             lexical = view.lexicon.scores(query, related)
@@ -251,35 +247,6 @@ class MemoryRetriever(BaseRetriever):
             taken = {h.memory.memory_id for h in hits}
             hits += [ScoredMemory(m, 0.0) for m in view.memories if m.memory_id not in taken][: k - len(hits)]
         return hits
-
-    def _related(self, query: str) -> list[Expansion]:
-        """The thesaurus's term groups for ``query``; none without a thesaurus or when it fails.
-
-        A failing thesaurus is logged once until it answers again, like the embeddings model.
-        """
-        if self.thesaurus is None or not query.strip():
-            return []
-        try:
-            groups = expansion_terms(query, self.thesaurus, related_stems)
-        except Exception:
-            with self._thesaurus_lock:
-                first, self._thesaurus_down = not self._thesaurus_down, True
-            if first:
-                logger.warning(
-                    "thesaurus %r failed; ranking with the question's own words",
-                    self.thesaurus,
-                    exc_info=True,
-                )
-            return []
-        with self._thesaurus_lock:
-            recovered, self._thesaurus_down = self._thesaurus_down, False
-        if recovered:
-            logger.info("thesaurus %r answers again", self.thesaurus)
-        return groups
-
-    async def _arelated(self, query: str) -> list[Expansion]:
-        """Async twin of :meth:`_related`, in a worker thread: a cold WordNet lookup reads files."""
-        return await asyncio.to_thread(self._related, query)
 
     def _filled(self, hits: list[ScoredMemory], flt: MemoryFilter, k: int) -> Plan[list[ScoredMemory]]:
         """``hits``, padded with the newest memories (score 0) when ``fill_with_recent`` asks for it."""

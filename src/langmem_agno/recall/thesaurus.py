@@ -17,6 +17,8 @@ async retriever hands it to a worker thread), so it should answer from memory.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -24,15 +26,19 @@ from typing import Any, Protocol, runtime_checkable
 
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
 from langmem_agno.recall.text import STOP_WORDS, content_terms
+from langmem_agno.recall.view import related_stems
 
 __all__ = [
     "EXPANSION_WEIGHT",
     "Expansion",
     "Thesaurus",
+    "ThesaurusGuard",
     "WordNetThesaurus",
     "check_thesaurus",
     "expansion_terms",
 ]
+
+logger = logging.getLogger(__name__)
 
 #: What a related word's BM25 counts against a word of the question itself. Chosen on the tune
 #: halves of the labelled set and LoCoMo (benchmarks/RECALL_BASELINE.md, fifth round): 0.3 gains
@@ -211,3 +217,45 @@ def expansion_terms(
         if terms:
             groups.append((weight, tuple(sorted(terms))))
     return groups
+
+
+class ThesaurusGuard:
+    """A question's expansion that cannot fail recall: a thesaurus that raises expands nothing.
+
+    Like the embeddings guard, it logs one warning when the thesaurus starts failing and one
+    line when it answers again, not one per question.
+
+    Args:
+        thesaurus: The thesaurus to ask.
+    """
+
+    def __init__(self, thesaurus: Thesaurus) -> None:
+        self.thesaurus = thesaurus
+        self._down = False
+        self._lock = threading.Lock()
+
+    def expand(self, query: str) -> list[Expansion]:
+        """:func:`expansion_terms` of ``query``; none when it is blank or the thesaurus fails."""
+        if not query.strip():
+            return []
+        try:
+            groups = expansion_terms(query, self.thesaurus, related_stems)
+        except Exception:
+            with self._lock:
+                first, self._down = not self._down, True
+            if first:
+                logger.warning(
+                    "thesaurus %r failed; ranking with the question's own words",
+                    self.thesaurus,
+                    exc_info=True,
+                )
+            return []
+        with self._lock:
+            recovered, self._down = self._down, False
+        if recovered:
+            logger.info("thesaurus %r answers again", self.thesaurus)
+        return groups
+
+    async def aexpand(self, query: str) -> list[Expansion]:
+        """Async twin of :meth:`expand`, in a worker thread: a word seen first reads WordNet's files."""
+        return await asyncio.to_thread(self.expand, query)

@@ -147,16 +147,16 @@ class Lexicon:
         average = float(self.lengths.mean()) or 1.0
         own = set(_tokenizer.terms(words))
         for term in own:
-            self._add(out, term, 1.0, average)
+            self._add(out, term, average)
         for weight, terms in related:
             best = np.zeros(n, dtype=np.float64)
             for term in terms:
                 if term not in own:
-                    self._add(best, term, 1.0, average, keep_max=True)
+                    self._add(best, term, average, keep_max=True)
             out += weight * best
         return out
 
-    def _add(self, out: Scores, term: str, weight: float, average: float, keep_max: bool = False) -> None:
+    def _add(self, out: Scores, term: str, average: float, keep_max: bool = False) -> None:
         """Add (or, with ``keep_max``, take the larger of) ``term``'s BM25 per memory into ``out``."""
         found = self.postings.get(term)
         if found is None:
@@ -165,7 +165,7 @@ class Lexicon:
         n = len(self.lengths)
         idf = math.log(1.0 + (n - len(rows) + 0.5) / (len(rows) + 0.5))
         norm = BM25_K1 * (1.0 - BM25_B + BM25_B * self.lengths[rows] / average)
-        value = weight * idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+        value = idf * tf * (BM25_K1 + 1.0) / (tf + norm)
         if keep_max:
             out[rows] = np.maximum(out[rows], value)
         else:

@@ -21,7 +21,7 @@ from typing import TypeVar
 
 from langchain_core.embeddings import Embeddings
 
-__all__ = ["EmbeddingsGuard"]
+__all__ = ["EmbeddingsGuard", "Outage"]
 
 logger = logging.getLogger("langmem_agno.recall")
 T = TypeVar("T")
@@ -41,6 +41,31 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
+class Outage:
+    """Whether a dependency is failing, so that each outage is reported once: where it starts and ends."""
+
+    def __init__(self) -> None:
+        self._down = False
+        self._lock = threading.Lock()
+
+    @property
+    def down(self) -> bool:
+        """Whether the last call failed (an outage is in progress)."""
+        return self._down
+
+    def failed(self) -> bool:
+        """Record a failed call; ``True`` when it starts an outage (then warn)."""
+        with self._lock:
+            first, self._down = not self._down, True
+        return first
+
+    def answered(self) -> bool:
+        """Record a call that answered; ``True`` when it ends an outage (then say so)."""
+        with self._lock:
+            recovered, self._down = self._down, False
+        return recovered
+
+
 class EmbeddingsGuard:
     """One embeddings model behind a time limit, with one warning per outage.
 
@@ -54,18 +79,15 @@ class EmbeddingsGuard:
         self.embeddings = embeddings
         self.name = name
         self.timeout = timeout
-        self._down = False
-        self._lock = threading.Lock()
+        self._outage = Outage()
 
     @property
     def down(self) -> bool:
         """Whether the last call failed (an outage is in progress)."""
-        return self._down
+        return self._outage.down
 
     def _failed(self, what: str, exc: BaseException) -> None:
-        with self._lock:
-            first, self._down = not self._down, True
-        if first:
+        if self._outage.failed():
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             logger.warning(
                 "embeddings model %s failed (%s, %s): recall ranks lexically until it answers again",
@@ -75,9 +97,7 @@ class EmbeddingsGuard:
             )
 
     def _answered(self) -> None:
-        with self._lock:
-            recovered, self._down = self._down, False
-        if recovered:
+        if self._outage.answered():
             logger.warning("embeddings model %s answers again: dense recall is back", self.name)
 
     def _call(self, what: str, fn: Callable[[A], T], arg: A) -> T | None:

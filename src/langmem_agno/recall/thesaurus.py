@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from langmem_agno.errors import ConfigurationError, InvalidMemoryError
+from langmem_agno.recall.guard import Outage
 from langmem_agno.recall.text import STOP_WORDS, content_terms
 from langmem_agno.recall.view import related_stems
 
@@ -231,8 +232,7 @@ class ThesaurusGuard:
 
     def __init__(self, thesaurus: Thesaurus) -> None:
         self.thesaurus = thesaurus
-        self._down = False
-        self._lock = threading.Lock()
+        self._outage = Outage()
 
     def expand(self, query: str) -> list[Expansion]:
         """:func:`expansion_terms` of ``query``; none when it is blank or the thesaurus fails."""
@@ -241,18 +241,14 @@ class ThesaurusGuard:
         try:
             groups = expansion_terms(query, self.thesaurus, related_stems)
         except Exception:
-            with self._lock:
-                first, self._down = not self._down, True
-            if first:
+            if self._outage.failed():
                 logger.warning(
                     "thesaurus %r failed; ranking with the question's own words",
                     self.thesaurus,
                     exc_info=True,
                 )
             return []
-        with self._lock:
-            recovered, self._down = self._down, False
-        if recovered:
+        if self._outage.answered():
             logger.info("thesaurus %r answers again", self.thesaurus)
         return groups
 

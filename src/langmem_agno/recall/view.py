@@ -134,10 +134,10 @@ class Lexicon:
 
         Args:
             query: The question.
-            related: Groups of further stemmed terms, each with its weight
-                (:func:`~langmem_agno.recall.thesaurus.expansion_terms`, one group per
-                question word): a memory adds the best BM25 of each group's terms, at that
-                weight, so a question word with many related words counts no more than one.
+            related: Groups of further stemmed terms, none of them the question's own, each
+                with its weight (:func:`~langmem_agno.recall.thesaurus.expansion_terms`, one
+                group per question word): a memory adds the best BM25 of each group's terms,
+                at that weight, so a question word with many related words counts no more than one.
         """
         n = len(self.lengths)
         out = np.zeros(n, dtype=np.float64)
@@ -145,14 +145,12 @@ class Lexicon:
         if not n or not words:
             return out
         average = float(self.lengths.mean()) or 1.0
-        own = set(_tokenizer.terms(words))
-        for term in own:
+        for term in set(_tokenizer.terms(words)):
             self._add(out, term, average)
         for weight, terms in related:
             best = np.zeros(n, dtype=np.float64)
             for term in terms:
-                if term not in own:
-                    self._add(best, term, average, keep_max=True)
+                self._add(best, term, average, keep_max=True)
             out += weight * best
         return out
 

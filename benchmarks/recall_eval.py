@@ -315,8 +315,9 @@ def time_one_size(
     def recall5(fn: Callable[[Question], list[str]]) -> float:
         return statistics.mean(sum(a in fn(q) for a in q.answers) / len(q.answers) for q in questions)
 
-    rankings = [library(lexical), library(dense), library(hybrid), library(expanded), cosine]
-    ms = [each(fn) if fn is not rankings[3] or wordnet is not None else math.nan for fn in rankings]
+    ms = [each(library(retriever)) for retriever in (lexical, dense, hybrid)]
+    ms.append(math.nan if wordnet is None else each(library(expanded)))  # no WordNet, no figure
+    ms.append(each(cosine))
     return ms, recall5(library(dense)), recall5(cosine)
 
 
